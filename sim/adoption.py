@@ -1,0 +1,67 @@
+"""AI adoption: generalised Bass diffusion with an economic trigger and a rationed fund (step 5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Safety factor on the rationing ratio so that floating-point rounding can never
+#: make the sum of grants exceed the fund.
+RATION_SAFETY = 1.0 - 1e-12
+
+
+@dataclass
+class AdoptionResult:
+    adopt: np.ndarray           # bool per firm
+    step: np.ndarray            # Δα_i actually taken (0 for non-adopters)
+    requested: np.ndarray       # US$ of subsidy asked per country
+    spent: np.ndarray           # US$ of subsidy paid per country
+    granted_rate: np.ndarray    # effective subsidy rate per country after rationing
+
+
+def peer_adoption(alpha, capacity, loc, alpha_max, n_countries):
+    """A_c = (Σ_{i∈c} k_i·α_i / Σ_{i∈c} k_i) / α_max: capacity-weighted adoption level in c."""
+    num = np.bincount(loc, capacity * alpha, minlength=n_countries)
+    den = np.bincount(loc, capacity, minlength=n_countries)
+    return np.divide(num, den, out=np.zeros(n_countries), where=den > 0) / alpha_max
+
+
+def hazard_rates(p0, q0, subsidy_rate, coordination, acceptance, peer, lam_s, lam_k, lam_a):
+    """Country Bass hazard h_c = p_c + q_c·A_c, capped at 1, where::
+
+        p_c = p0 · (1 + λ_s · ai_subsidy_rate_c)
+        q_c = q0 · f(κ_c, a_c),   f(κ, a) = 1 + λ_κ·κ + λ_a·a
+    """
+    p = p0 * (1.0 + lam_s * subsidy_rate)
+    q = q0 * (1.0 + lam_k * coordination + lam_a * acceptance)
+    return np.minimum(1.0, p + q * peer)
+
+
+def adopt(*, alpha, phi, loc, output, ell, eff, ai_cost, capex_per_output, alpha_max, d_alpha,
+          horizon, hazard, subsidy_rate, fund, u, n_countries) -> AdoptionResult:
+    """Which firms raise automation by Δα this year, and what the state pays.
+
+    For each firm with α_i < α_max, Δ_i = min(Δα, α_max − α_i)::
+
+        saving_i   = Δ_i · (e_c·ℓ_c − κ(t)) · Q_i / φ_i           per year
+        capex_i    = Δ_i · capex_per_output(t) · Q_i
+        payback_ok = saving_i · H > capex_i · (1 − s_c)
+        candidate  = payback_ok and u_i < h_c                      (Bass hazard)
+
+    The fund rations the subsidy pro rata: requested_c = Σ_candidates s_c·capex_i,
+    ρ_c = min(1, fund_c / requested_c), granted rate s'_c = s_c·ρ_c. A candidate adopts if
+    the payback test still holds at s'_c; spent_c = Σ_adopters s'_c·capex_i ≤ fund_c.
+    """
+    step = np.minimum(d_alpha, alpha_max - alpha)
+    eligible = step > 0
+    saving = step * (eff[loc] * ell[loc] - ai_cost) * output / phi
+    capex = step * capex_per_output * output
+    value = saving * horizon
+    candidate = eligible & (value > capex * (1.0 - subsidy_rate[loc])) & (u < hazard[loc])
+    requested = np.bincount(loc, candidate * subsidy_rate[loc] * capex, minlength=n_countries)
+    ratio = np.minimum(1.0, np.divide(fund, requested, out=np.ones(n_countries), where=requested > 0))
+    granted_rate = subsidy_rate * np.where(ratio < 1.0, ratio * RATION_SAFETY, 1.0)
+    adopters = candidate & (value > capex * (1.0 - granted_rate[loc]))
+    spent = np.bincount(loc, adopters * granted_rate[loc] * capex, minlength=n_countries)
+    return AdoptionResult(adopters, np.where(adopters, step, 0.0), requested, spent, granted_rate)

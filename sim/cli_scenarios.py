@@ -1,0 +1,56 @@
+"""`factoryshift list | validate | show`: the scenario library from the command line."""
+
+from __future__ import annotations
+
+import tomllib
+
+from sim.errors import UserError
+from sim.scenario import bundled_dir, bundled_names, load_scenario, locate
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("list", help="bundled scenarios and experiments with their titles")
+    p.set_defaults(func=list_bundled)
+    p = sub.add_parser("validate", help="check scenario files; report every error")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=validate)
+    p = sub.add_parser("show", help="the fully resolved parameters of a scenario, as TOML")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.set_defaults(func=show)
+
+
+def _title(path, section: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh).get(section, {}).get("title", "")
+    except (OSError, tomllib.TOMLDecodeError):
+        return "(unreadable)"
+
+
+def list_bundled(args) -> int:
+    for kind, section in (("scenarios", "meta"), ("experiments", "experiment")):
+        names = bundled_names(kind)
+        print(f"{kind}:")
+        for name in names:
+            print(f"  {name:<28}{_title(bundled_dir(kind) / f'{name}.toml', section)}")
+        if not names:
+            print("  (none)")
+    return 0
+
+
+def validate(args) -> int:
+    errors: list[str] = []
+    for ref in args.files:
+        try:
+            load_scenario(locate(ref))
+            print(f"ok: {ref}")
+        except UserError as exc:
+            errors += exc.messages
+    if errors:
+        raise UserError(errors)
+    return 0
+
+
+def show(args) -> int:
+    print(load_scenario(args.scenario).to_toml(), end="")
+    return 0

@@ -1,0 +1,298 @@
+"""The FactoryShift model: country agents and a vectorised firm population, one step a year.
+
+Step order (docs/ODD.md, "Process overview and scheduling"):
+
+1. policy schedules   2. unit costs   3. market allocation   4. labor market and wages
+5. AI adoption        6. relocation   7. entry and exit      8. record
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim import adoption, labor, market, relocation, turnover
+from sim.countries import Country, CountryState
+from sim.firms import FirmPopulation, FirmView
+from sim.record import Recorder
+from sim.scenario import Scenario, load_scenario
+
+
+class Draws:
+    """All of a run's randomness, drawn in vector form from the model's Generator.
+
+    Submodels never touch a Generator directly; they receive arrays from here, so a
+    reference implementation can be handed the very same numbers.
+    """
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+
+    def uniform(self, n: int) -> np.ndarray:
+        return self.rng.random(n)
+
+    def normal(self, n: int) -> np.ndarray:
+        return self.rng.standard_normal(n)
+
+
+class FactoryShiftModel(mesa.Model):
+    """World manufacturing as country agents and firms competing for market shares.
+
+    Parameters
+    ----------
+    scenario : a `Scenario` or the name/path of one (default ``"baseline"``).
+    seed : int or `numpy.random.SeedSequence`; default the scenario's ``run.seed``.
+    firms : number of firms at the start; default the scenario's ``run.firms``.
+    record_firms : also keep a per-firm panel every year (costly at large sizes).
+    """
+
+    def __init__(self, scenario: Scenario | str = "baseline", *, seed=None, firms: int | None = None,
+                 record_firms: bool = False, draws: Draws | None = None):
+        scenario = load_scenario(scenario) if not isinstance(scenario, Scenario) else scenario
+        seed = scenario.run["seed"] if seed is None else seed
+        super().__init__(rng=np.random.default_rng(seed))
+        self.spec = scenario  # `scenario` is taken by mesa.Model (its own Scenario API)
+        self.seed = seed
+        self.draws = draws or Draws(self.rng)
+        self.par = dict(scenario.model)
+        self.start_year = scenario.run["start_year"]
+        self.end_year = scenario.run["end_year"]
+        self.year = self.start_year
+        self.n0 = int(firms if firms is not None else scenario.run["firms"])
+
+        self.state = CountryState(scenario, self.start_year)
+        self.state.apply_schedules(self.start_year)
+        self.countries = [Country(self, i) for i in range(len(self.state))]
+        self.n = len(self.state)
+        self.recorder = Recorder(self.state.codes, record_firms)
+        self.firms = FirmPopulation(self.n)
+        self._initialise_firms()
+        self._calibrate()
+
+    # ------------------------------------------------------------------ set-up
+    def _initialise_firms(self) -> None:
+        """Firms per country in proportion to MVA shares (largest remainder), drawn attributes."""
+        p, s = self.par, self.state
+        quota = s.mva_share * self.n0
+        counts = np.floor(quota).astype(int)
+        counts[np.argsort(counts - quota)[: self.n0 - counts.sum()]] += 1
+        loc = np.repeat(np.arange(self.n, dtype=np.int8), counts)
+        n = loc.size
+        alpha0 = np.minimum(p["alpha_max"], p["automation_per_robot_density"] * s.robot_density)
+        z_phi, z_cap, z_alpha = self.draws.normal(n), self.draws.normal(n), self.draws.normal(n)
+        self.firms.add(
+            home=loc, location=loc,
+            productivity=turnover.lognormal_mean_one(p["productivity_sigma"], z_phi),
+            capacity=turnover.lognormal_mean_one(p["capacity_sigma"], z_cap),
+            automation=np.clip(alpha0[loc] * turnover.lognormal_mean_one(p["automation_sigma"], z_alpha),
+                               0.0, p["alpha_max"]),
+            age=np.floor(40 * self.draws.uniform(n)),
+        )
+        self.demand = s.demand.copy()
+        self.demand_start_total = self.demand.sum()
+
+    def _calibrate(self) -> None:
+        """Capacity scales reproduce start-year shares; labor shares make tightness 1."""
+        f, p, s = self.firms, self.par, self.state
+        uc = self._unit_cost()
+        friction_theta = self._friction() ** (-p["theta"])
+        g_unit = market.allocation_weights(f.capacity, uc, p["theta"])
+        self.capacity_scale = market.calibrate_capacity(
+            g_unit, f.location, friction_theta, self.demand, s.mva_share, self.n)
+        f.capacity *= self.capacity_scale[f.location]
+        self.quality = np.maximum(self.capacity_scale, 1e-300) ** (1.0 / p["theta"])
+        g = market.allocation_weights(f.capacity, uc, p["theta"])
+        f.pi = market.target_shares(g, f.location, friction_theta, self.n)
+        f.output = f.pi @ self.demand
+        self._update_losses(uc, self._friction(), u_spread=self.draws.uniform(len(f)))
+        hours = self._hours()
+        emp = labor.employment(hours, f.location, p["annual_hours"], self.n)
+        s.labor_share = np.divide(emp, s.working_age * 1e6, out=np.zeros(self.n), where=s.working_age > 0)
+        supply = self._labor_supply()
+        tightness = np.divide(emp, supply, out=np.ones(self.n), where=supply > 0)
+        zeros = np.zeros(self.n, dtype=int)
+        self._record(self._aggregates(uc, hours, supply, tightness, s.wage.copy()),
+                     np.zeros((self.n, self.n), dtype=int), np.zeros(self.n), zeros, zeros)
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def ai_cost(self) -> float:
+        """κ(t) = κ(t0)·(1 − ai_cost_decline)^(t − t0)."""
+        return self.par["ai_unit_cost"] * (1 - self.par["ai_cost_decline"]) ** (self.year - self.start_year)
+
+    @property
+    def capex_per_output(self) -> float:
+        return self.par["ai_capex_per_output"] * (1 - self.par["ai_cost_decline"]) ** (self.year - self.start_year)
+
+    def _eff(self) -> np.ndarray:
+        return market.effectiveness(self.par["e_max"], self.state.ai_readiness)
+
+    def _ell(self) -> np.ndarray:
+        return market.labor_cost_per_unit(self.state.wage, self.state.productivity, self.par["hours_per_unit"])
+
+    def _friction(self) -> np.ndarray:
+        return market.trade_factor(self.state.tariffs, self.state.regions,
+                                   self.par["trade_cost_near"], self.par["trade_cost_far"])
+
+    def _unit_cost(self) -> np.ndarray:
+        f = self.firms
+        return market.unit_cost(f.automation, f.productivity, f.location, self._ell(), self._eff(),
+                                self.ai_cost, self.state.other_cost)
+
+    def _hours(self) -> np.ndarray:
+        f = self.firms
+        return labor.labor_hours(f.automation, f.productivity, f.location, self._eff(), self.state.productivity,
+                                 self.par["hours_per_unit"], f.output)
+
+    def _labor_supply(self) -> np.ndarray:
+        s = self.state
+        return labor.labor_supply(s.working_age, s.labor_share, s.labor_supply_boost)
+
+    # ------------------------------------------------------------------ the step
+    def step(self) -> None:
+        f, p, s, n = self.firms, self.par, self.state, self.n
+        self.year += 1
+        # exogenous drifts into the new year
+        s.productivity *= 1.0 + s.productivity_growth
+        s.ai_readiness = np.minimum(1.0, s.ai_readiness + s.literacy_program)
+        s.working_age = s.working_age_at(self.year)
+        # 1. policy schedules
+        s.apply_schedules(self.year)
+        self.demand = self.demand * (1.0 + s.demand_growth)
+        # 2. unit costs
+        uc = self._unit_cost()
+        # 3. market allocation
+        friction = self._friction()
+        friction_theta = friction ** (-p["theta"])
+        g = market.allocation_weights(f.capacity, uc, p["theta"])
+        market.normalise_columns(f.pi)
+        market.adjust(f.pi, market.target_shares(g, f.location, friction_theta, n), p["adjustment_speed"])
+        f.output = f.pi @ self.demand
+        # 4. labor market and wages (this year's wage is recorded; the new one applies next year)
+        hours = self._hours()
+        supply = self._labor_supply()
+        emp = labor.employment(hours, f.location, p["annual_hours"], n)
+        tightness = np.divide(emp, supply, out=np.ones(n), where=supply > 0)
+        wage_now = s.wage.copy()
+        s.wage = labor.next_wage(s.wage, s.wage_growth, tightness, p["wage_response"])
+        # 5. AI adoption
+        peer = adoption.peer_adoption(f.automation, f.capacity, f.location, p["alpha_max"], n)
+        hazard = adoption.hazard_rates(p["p0"], p["q0"], s.ai_subsidy_rate, s.coordination, s.acceptance, peer,
+                                       p["subsidy_innovation_effect"], p["coordination_effect"],
+                                       p["acceptance_effect"])
+        adopted = adoption.adopt(
+            alpha=f.automation, phi=f.productivity, loc=f.location, output=f.output, ell=self._ell(),
+            eff=self._eff(), ai_cost=self.ai_cost, capex_per_output=self.capex_per_output,
+            alpha_max=p["alpha_max"], d_alpha=p["adoption_step"], horizon=p["payback_horizon"], hazard=hazard,
+            subsidy_rate=s.ai_subsidy_rate, fund=s.ai_fund, u=self.draws.uniform(len(f)), n_countries=n)
+        f.automation = f.automation + adopted.step
+        values = self._aggregates(uc, hours, supply, tightness, wage_now, adopted)
+        # 6. relocation
+        u_review, u_choice, u_order = (self.draws.uniform(len(f)) for _ in range(3))
+        moved = relocation.relocate(
+            firms=f, reviewers=u_review < p["relocation_review_rate"], demand=self.demand, ell=self._ell(),
+            eff=self._eff(), ai_cost=self.ai_cost, other_cost=s.other_cost, friction=friction,
+            incentive=s.reshoring_incentive, home_only=s.reshoring_home_only, supply=supply,
+            h=p["hours_per_unit"], annual_hours=p["annual_hours"], productivity=s.productivity,
+            horizon=p["relocation_horizon"],
+            move_cost=p["relocation_cost"], home_bias=p["home_bias"], beta=p["relocation_sharpness"],
+            labor_cap=p["relocation_labor_cap"], u_choice=u_choice, u_order=u_order, n_countries=n)
+        f.location[moved.movers] = moved.destination
+        # 7. entry and exit
+        entries, exits = self._turnover(uc, friction)
+        # 8. record
+        self._record(values, moved.flows, moved.incentive_spent, entries, exits)
+        if self.year >= self.end_year:
+            self.running = False
+
+    def _turnover(self, uc, friction):
+        f, p, s, n = self.firms, self.par, self.state, self.n
+        self._update_losses(uc, friction)
+        f.alive = f.loss_years < p["exit_after"]
+        exits = np.bincount(f.location[~f.alive], minlength=n)
+        f.age += 1
+        f.remove_dead()
+        target = turnover.target_firm_count(self.n0, self.demand.sum(), self.demand_start_total,
+                                            p["firm_count_elasticity"])
+        n_new = max(0, target - len(f))
+        share = np.bincount(f.location, f.output, minlength=n)
+        share = share / share.sum()
+        mean_alpha = p["alpha_max"] * adoption.peer_adoption(f.automation, f.capacity, f.location,
+                                                             p["alpha_max"], n)
+        entrant_cost = market.unit_cost(mean_alpha, np.ones(n), np.arange(n), self._ell(), self._eff(),
+                                        self.ai_cost, s.other_cost) / self.quality
+        prob = turnover.entry_probabilities(share, entrant_cost, p["entry_cost_sharpness"])
+        u_loc, z_phi, z_cap = self.draws.uniform(n_new), self.draws.normal(n_new), self.draws.normal(n_new)
+        loc = turnover.draw_categorical(prob, u_loc).astype(np.int8)
+        f.add(home=loc, location=loc,
+              productivity=turnover.lognormal_mean_one(p["productivity_sigma"], z_phi),
+              capacity=self.capacity_scale[loc] * turnover.lognormal_mean_one(p["capacity_sigma"], z_cap),
+              automation=mean_alpha[loc])
+        return np.bincount(loc, minlength=n), exits
+
+    def _update_losses(self, uc, friction, u_spread=None):
+        """Loss years: r_i > 1 + μ counts up, a profitable year resets (see `turnover.relative_price`).
+
+        `u_spread` (start only) spreads the loss years of firms already loss-making in the
+        start year over [0, exit_after), so they do not all exit in the same year.
+        """
+        f, p = self.firms, self.par
+        uc_q = uc / self.quality[f.home]
+        level = turnover.market_price_levels(f.pi, uc_q, f.location, friction, self.n)
+        rel = turnover.relative_price(uc_q, f.pi, f.location, self.demand, f.output, friction, level)
+        losses = turnover.update_losses(f.loss_years, rel, p["profit_margin"])
+        if u_spread is not None:
+            losses = np.where(losses > 0, np.floor(u_spread * p["exit_after"]), 0)
+        f.loss_years = losses.astype(f.loss_years.dtype)
+
+    def _aggregates(self, uc, hours, supply, tightness, wage, adopted=None) -> dict[str, np.ndarray]:
+        """Country aggregates of this year's production, before firms move, exit or enter."""
+        f, p, s, n = self.firms, self.par, self.state, self.n
+        loc = f.location
+        output = np.bincount(loc, f.output, minlength=n)
+        emp = labor.employment(hours, loc, p["annual_hours"], n)
+        automation = adoption.peer_adoption(f.automation, f.capacity, loc, p["alpha_max"], n) * p["alpha_max"]
+        zeros = np.zeros(n)
+        density = p["automation_per_robot_density"]
+        return {
+            "production_share": output / output.sum(),
+            "output_usd": output,
+            "automation": automation,
+            "robot_density_index": automation / density if density > 0 else zeros,
+            "wage": wage,
+            "employment": emp,
+            "labor_supply": supply,
+            "tightness": tightness,
+            "unit_cost": np.divide(np.bincount(loc, uc * f.output, minlength=n), output, out=zeros.copy(),
+                                   where=output > 0),
+            "ai_readiness": s.ai_readiness.copy(),
+            "adopters": zeros if adopted is None else np.bincount(loc, adopted.adopt, minlength=n),
+            "subsidy_requested_usd": zeros if adopted is None else adopted.requested,
+            "subsidy_spent_usd": zeros if adopted is None else adopted.spent,
+            "ai_fund_usd": s.ai_fund.copy(),
+        }
+
+    def _record(self, values, flows, incentive_spent, entries, exits) -> None:
+        """Step 8: store the year's row per country; `firms` counts firms located there at year end."""
+        values.update({
+            "firms": np.bincount(self.firms.location, minlength=self.n),
+            "entries": entries, "exits": exits,
+            "reshoring_spent_usd": incentive_spent,
+            "relocations_in": flows.sum(axis=0), "relocations_out": flows.sum(axis=1),
+        })
+        self.recorder.add(self.year, values, flows, self.firms)
+
+    # ------------------------------------------------------------------ user API
+    def run(self, until: int | None = None) -> FactoryShiftModel:
+        """Step until `until` (default: the scenario's end year)."""
+        until = self.end_year if until is None else min(until, self.end_year)
+        while self.year < until:
+            self.step()
+        return self
+
+    def firm(self, firm_id: int) -> FirmView:
+        """One firm by id (living or exited)."""
+        return self.firms.firm(firm_id, self.state.codes)
+
+    def country(self, code: str) -> Country:
+        return self.countries[self.state.index[code]]

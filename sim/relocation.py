@@ -1,0 +1,81 @@
+"""Relocation: offshoring, reshoring and nearshoring (step 6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class RelocationResult:
+    movers: np.ndarray        # indices of firms that move
+    destination: np.ndarray   # their new location
+    flows: np.ndarray         # C × C counts, origin × destination
+    incentive_spent: np.ndarray  # US$ per destination country
+
+
+def sales_weights(pi, demand, output):
+    """ω_im = π_im·D_m / Q_i: where a firm sells (rows sum to 1; a firm without sales sells nowhere)."""
+    sales = pi * demand
+    return sales / np.where(output > 0, output, 1.0)[:, None]
+
+
+def relocate(*, firms, reviewers, demand, ell, eff, ai_cost, other_cost, friction, incentive, home_only,
+             supply, h, annual_hours, productivity, horizon, move_cost, home_bias, beta, labor_cap, u_choice, u_order,
+             n_countries) -> RelocationResult:
+    """Where reviewing firms choose to produce.
+
+    For reviewing firm i and every candidate country j::
+
+        uc_ij   = ((1 − α_i·e_j)·ℓ_j + α_i·κ(t)) / φ_i + o_j
+        L_ij    = uc_ij · Σ_m ω_im·(1 + τ_{j→m})·d_{j,m}          landed cost of its sales
+        V_ij    = H·(L_i,cur − L_ij)/L_i,cur
+                  − F·(1 − R_j·q_ij)·[j ≠ cur]                     move cost net of incentive
+                  − H·b·([j ≠ home_i] − [cur ≠ home_i])            home bias
+        P(j)    ∝ exp(β·V_ij)                                      logit choice (stay: V = 0)
+
+    q_ij = 1 unless j limits its incentive to firms headquartered there. A firm moves
+    when its chosen j ≠ cur has V_ij > 0. Automation moves with the firm; its savings
+    now depend on e_j. Inflows into j are capped at `labor_cap`·L_j jobs
+    (whole firms, in random order, given by `u_order`).
+    """
+    idx = np.flatnonzero(reviewers)
+    empty = RelocationResult(idx[:0], idx[:0].astype(np.int8), np.zeros((n_countries, n_countries), int),
+                             np.zeros(n_countries))
+    if idx.size == 0:
+        return empty
+    alpha, phi = firms.automation[idx, None], firms.productivity[idx, None]
+    cur, home, output = firms.location[idx].astype(np.intp), firms.home[idx].astype(np.intp), firms.output[idx]
+    uc = ((1.0 - alpha * eff) * ell + alpha * ai_cost) / phi + other_cost            # n × C
+    landed = uc * (sales_weights(firms.pi[idx], demand, output) @ friction.T)       # n × C
+    rows = np.arange(idx.size)
+    current = landed[rows, cur][:, None]
+    j = np.arange(n_countries)[None, :]
+    qualifies = ~home_only[None, :] | (home[:, None] == j)
+    value = (horizon * (current - landed) / current
+             - move_cost * (1.0 - incentive[None, :] * qualifies) * (j != cur[:, None])
+             - horizon * home_bias * ((j != home[:, None]).astype(float) - (cur != home)[:, None]))
+    value[rows, cur] = 0.0
+    weight = np.exp(beta * (value - value.max(axis=1, keepdims=True)))
+    cdf = np.cumsum(weight, axis=1)
+    choice = np.minimum((cdf < (u_choice[idx] * cdf[:, -1])[:, None]).sum(axis=1), n_countries - 1)
+    moving = (choice != cur) & (value[rows, choice] > 0) & (output > 0)
+    movers, dest = idx[moving], choice[moving]
+    # labor-capacity cap on inflows, whole firms in random order
+    jobs = (1.0 - firms.automation[movers] * eff[dest]) * (h / productivity[dest]) * firms.output[movers] \
+        / firms.productivity[movers] / annual_hours
+    order = np.lexsort((u_order[movers], dest))
+    dest_sorted = dest[order]
+    cum = np.cumsum(jobs[order])
+    group_start = np.searchsorted(dest_sorted, dest_sorted, side="left")
+    before_group = np.where(group_start > 0, cum[group_start - 1], 0.0)
+    within = cum - before_group
+    accepted = np.zeros(movers.size, dtype=bool)
+    accepted[order] = within <= labor_cap * supply[dest_sorted]
+    movers, dest = movers[accepted], dest[accepted]
+    origin = firms.location[movers].astype(np.intp)
+    flows = np.bincount(origin * n_countries + dest, minlength=n_countries ** 2).reshape(n_countries, n_countries)
+    paid = incentive[dest] * (~home_only[dest] | (firms.home[movers] == dest)) * move_cost * firms.output[movers]
+    spent = np.bincount(dest, paid, minlength=n_countries)
+    return RelocationResult(movers, dest.astype(np.int8), flows, spent)

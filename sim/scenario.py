@@ -1,0 +1,228 @@
+"""Scenario files: loading, `extends` inheritance, defaults, overrides and TOML output.
+
+A scenario is data: TOML parsed with `tomllib`, checked against `sim.parameters`,
+never evaluated. `load_scenario` returns a fully resolved `Scenario` (every parameter
+present, defaults filled in) or raises `UserError` with every problem found.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomli_w
+
+from sim import parameters as P
+from sim.errors import UserError, did_you_mean
+from sim.validation import check_file_tree, check_resolved, lever_param
+
+
+def bundled_dir(kind: str) -> Path:
+    """The folder of bundled ``scenarios`` or ``experiments`` (source tree or installed wheel)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / kind, here / "_bundled" / kind):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / kind
+
+
+def bundled_names(kind: str = "scenarios") -> list[str]:
+    return sorted(p.stem for p in bundled_dir(kind).glob("*.toml"))
+
+
+def locate(ref: str, kind: str = "scenarios", relative_to: Path | None = None) -> Path:
+    """Resolve a bundled name or a path to a `.toml` file; raise `UserError` if absent."""
+    as_path = Path(ref)
+    if relative_to is not None and not as_path.is_absolute():
+        as_path = relative_to / as_path
+    if ref.endswith(".toml") or "/" in ref or as_path.is_file():
+        if as_path.is_file():
+            return as_path
+        if relative_to is None or not (bundled_dir(kind) / f"{ref}.toml").is_file():
+            raise UserError(f"{ref}: no such file")
+    named = bundled_dir(kind) / f"{ref}.toml"
+    if named.is_file():
+        return named
+    raise UserError(f"{ref}: no bundled {kind[:-1]} of that name and no such file"
+                    + did_you_mean(ref, bundled_names(kind))
+                    + f"; bundled: {', '.join(bundled_names(kind))}")
+
+
+def read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def deep_merge(base: dict, child: dict) -> dict:
+    """Child values win; tables merge key by key; `schedule` arrays concatenate."""
+    out = copy.deepcopy(base)
+    for key, val in child.items():
+        if key == "schedule":
+            out[key] = out.get(key, []) + copy.deepcopy(val)
+        elif isinstance(val, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], val)
+        else:
+            out[key] = copy.deepcopy(val)
+    return out
+
+
+def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[dict, list[str]]:
+    """Merge `path` onto its ancestors; return the merged tree and every error found."""
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(p.name for p in (*chain, resolved))
+        raise UserError(f"{chain[-1]}: extends: cycle {cycle}")
+    tree = read_toml(path)
+    errors = check_file_tree(tree, str(path))
+    parent_ref = tree.get("extends")
+    if not isinstance(parent_ref, str):
+        return tree, errors
+    try:
+        parent_path = locate(parent_ref, relative_to=path.parent)
+    except UserError as exc:
+        raise UserError(f"{path}: extends: {exc.messages[0]}") from None
+    base, base_errors = _load_chain(parent_path, (*chain, resolved))
+    for code in tree.get("countries", {}) if isinstance(tree.get("countries"), dict) else ():
+        if code not in base.get("countries", {}):
+            errors.append(f"{path}: countries.{code}: unknown country (not in '{parent_ref}')"
+                          + did_you_mean(code, base.get("countries", {})))
+    child = {k: v for k, v in tree.items() if k != "extends"}
+    return deep_merge(base, child), base_errors + errors
+
+
+def with_defaults(tree: dict) -> dict:
+    out = copy.deepcopy(tree)
+    out.pop("extends", None)
+    out.setdefault("meta", {})
+    for section, params in (("run", P.RUN_PARAMS), ("model", P.MODEL_PARAMS)):
+        table = out.setdefault(section, {})
+        for p in params:
+            table.setdefault(p.name, p.default)
+    for country in out.setdefault("countries", {}).values():
+        for p in P.COUNTRY_PARAMS:
+            if p.default is not None:
+                country.setdefault(p.name, copy.deepcopy(p.default))
+        country["tariffs"].setdefault("default", 0.0)
+    out.setdefault("schedule", [])
+    return out
+
+
+@dataclass
+class Scenario:
+    """A fully resolved scenario: every parameter present, validated."""
+
+    name: str
+    data: dict
+    path: Path | None = None
+    overrides: dict = field(default_factory=dict)
+
+    @property
+    def codes(self) -> list[str]:
+        return list(self.data["countries"])
+
+    @property
+    def run(self) -> dict:
+        return self.data["run"]
+
+    @property
+    def model(self) -> dict:
+        return self.data["model"]
+
+    @property
+    def countries(self) -> dict:
+        return self.data["countries"]
+
+    @property
+    def title(self) -> str:
+        return self.data["meta"].get("title", self.name)
+
+    def get(self, dotted: str) -> object:
+        node: object = self.data
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+    def with_overrides(self, overrides: dict[str, object], source: str = "overrides") -> Scenario:
+        """A copy with dotted-path values replaced (``countries.USA.tariffs.CHN``), re-validated."""
+        data = copy.deepcopy(self.data)
+        errors = []
+        for dotted, value in overrides.items():
+            problem = check_path(self.data, dotted)
+            if problem:
+                errors.append(f"{source}: {dotted}: {problem}")
+                continue
+            *parents, leaf = dotted.split(".")
+            node = data
+            for part in parents:
+                node = node[part]
+            node[leaf] = value
+        if errors:
+            raise UserError(errors)
+        validate(data, source)
+        return Scenario(self.name, data, self.path, {**self.overrides, **overrides})
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(_toml_safe(self.data))
+
+
+def check_path(data: dict, dotted: str) -> str | None:
+    """Why `dotted` does not address a scalar scenario parameter, or None if it does."""
+    parts = dotted.split(".")
+    if parts[0] in ("run", "model") and len(parts) == 2:
+        table = data[parts[0]]
+        return None if parts[1] in table else "unknown parameter" + did_you_mean(parts[1], table)
+    if parts[0] == "countries" and len(parts) in (3, 4):
+        if parts[1] not in data["countries"]:
+            return "unknown country" + did_you_mean(parts[1], data["countries"])
+        if len(parts) == 4:
+            if parts[2] != "tariffs":
+                return "only tariffs take a fourth part (countries.XXX.tariffs.ORIGIN)"
+            ok = parts[3] == "default" or parts[3] in data["countries"]
+            return None if ok else "unknown origin" + did_you_mean(parts[3], data["countries"])
+        param = P.COUNTRY.get(parts[2])
+        if param is None:
+            return "unknown parameter" + did_you_mean(parts[2], P.COUNTRY)
+        if param.kind not in ("float", "int", "bool"):
+            return f"'{parts[2]}' is not a scalar parameter"
+        return None
+    return "paths look like run.X, model.X, countries.XXX.X or countries.XXX.tariffs.ORIGIN"
+
+
+def validate(data: dict, source: str) -> None:
+    errors = check_file_tree({k: v for k, v in data.items() if k != "extends"}, source)
+    if not errors:
+        errors = check_resolved(data, source)
+    if errors:
+        raise UserError(errors)
+
+
+def load_scenario(ref: str | Path = "baseline") -> Scenario:
+    """Load a bundled scenario by name or a `.toml` file by path, resolving `extends`."""
+    path = ref if isinstance(ref, Path) else locate(str(ref))
+    merged, errors = _load_chain(path, ())
+    if errors:
+        raise UserError(errors)
+    data = with_defaults(merged)
+    errors = check_resolved(data, str(path))
+    if errors:
+        raise UserError(errors)
+    return Scenario(path.stem, data, path)
+
+
+def _toml_safe(value: object) -> object:
+    """TOML has no null; drop None values."""
+    if isinstance(value, dict):
+        return {str(k): _toml_safe(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_toml_safe(v) for v in value]
+    return value
+
+
+__all__ = ["Scenario", "load_scenario", "locate", "bundled_names", "lever_param"]

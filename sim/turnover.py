@@ -1,0 +1,63 @@
+"""Entry and exit (step 7)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def market_price_levels(pi, uc_quality, loc, friction, n_countries):
+    """P̄_m = Σ_i π_im · uc_i·F_{c,m}/q_i: the sales-weighted mean quality-adjusted landed price in m.
+
+    q_i = K_{home_i}^(1/θ) is the quality embodied in a firm by its headquarters' calibrated
+    capacity scale (the Eaton–Kortum technology level), so a German firm that holds share at
+    a high cost is not counted as loss-making for that cost alone.
+    """
+    per_country = np.stack([np.bincount(loc, pi[:, m] * uc_quality, minlength=n_countries)
+                            for m in range(pi.shape[1])], axis=1)                   # C × M
+    return (per_country * friction).sum(axis=0)
+
+
+def relative_price(uc_quality, pi, loc, demand, output, friction, price_level):
+    """r_i = Σ_m ω_im · (uc_i·F_{c,m}/q_i) / P̄_m: quality-adjusted landed price relative to its markets.
+
+    With ω_im = π_im·D_m/Q_i this is r_i = uc_i/(q_i·Q_i) · Σ_m π_im·D_m·F_{c,m}/P̄_m. A firm
+    without sales is compared with its home market only.
+    """
+    inv = np.divide(1.0, price_level, out=np.zeros_like(price_level), where=price_level > 0)
+    x = friction * (demand * inv)[None, :]                                    # C × M
+    weighted = np.einsum("ij,ij->i", pi, x[loc])
+    own = friction[loc, loc] * inv[loc]
+    has_sales = output > 0
+    return np.where(has_sales, uc_quality * weighted / np.where(has_sales, output, 1.0), uc_quality * own)
+
+
+def update_losses(loss_years, rel_price, margin):
+    """loss_i: r_i > 1 + μ. Consecutive loss years count up, and reset after a profitable year."""
+    return np.where(rel_price > 1.0 + margin, loss_years + 1, 0)
+
+
+def target_firm_count(n0, demand_now, demand_start, elasticity):
+    """N*(t) = N0 · (Σ_m D_m(t) / Σ_m D_m(t0))^ε."""
+    return int(round(n0 * (demand_now / demand_start) ** elasticity))
+
+
+def entry_probabilities(share, entrant_cost, sharpness):
+    """P(c) ∝ s_c · exp(−β_e·(ū_c/ū − 1)): entrants go where industry is and costs are low.
+
+    ū_c is the quality-adjusted unit cost (uc/q_c) of a φ = 1 entrant with the country's
+    average automation, ū the production-share-weighted mean of ū_c.
+    """
+    mean = share @ entrant_cost
+    weight = share * np.exp(-sharpness * (entrant_cost / mean - 1.0))
+    return weight / weight.sum()
+
+
+def draw_categorical(prob, u):
+    """Inverse-CDF draw of categories from uniforms `u` (vectorised, reproducible)."""
+    cdf = np.cumsum(prob)
+    return np.minimum(np.searchsorted(cdf, u * cdf[-1], side="right"), len(prob) - 1)
+
+
+def lognormal_mean_one(sigma, z):
+    """exp(σ·z − σ²/2): lognormal with mean 1 from standard normal draws z."""
+    return np.exp(sigma * z - 0.5 * sigma ** 2)

@@ -1,0 +1,232 @@
+"""Strict checks of scenario trees against the parameter table in `sim.parameters`.
+
+Every check appends a one-line message ``"<source>: <key.path>: <problem>"`` to a list,
+so a file with several mistakes reports them all at once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from sim import parameters as P
+from sim.errors import did_you_mean
+
+COUNTRY_CODE = re.compile(r"^[A-Z]{3}$")
+
+
+class Checker:
+    """Collects error messages for one source file."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.errors: list[str] = []
+
+    def add(self, path: str, problem: str) -> None:
+        self.errors.append(f"{self.source}: {path}: {problem}" if path else f"{self.source}: {problem}")
+
+    # -- generic --------------------------------------------------------------------
+    def table(self, value: object, path: str) -> bool:
+        if not isinstance(value, dict):
+            self.add(path, f"must be a table, got {type_name(value)}")
+            return False
+        return True
+
+    def keys(self, table: dict, allowed: tuple[str, ...] | list[str], path: str) -> None:
+        for key in table:
+            if key not in allowed:
+                self.add(join(path, key), "unknown key" + did_you_mean(key, allowed))
+
+    def value(self, param: P.Param, value: object, path: str) -> None:
+        """Type and range of one parameter value."""
+        kind = param.kind
+        if kind in ("float", "int"):
+            self.number(value, path, param, integer=(kind == "int"))
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                self.add(path, f"must be true or false, got {type_name(value)}")
+        elif kind == "str":
+            if not isinstance(value, str):
+                self.add(path, f"must be a string, got {type_name(value)}")
+            elif param.choices and value not in param.choices:
+                self.add(path, f"must be one of {', '.join(param.choices)}, got '{value}'"
+                         + did_you_mean(value, param.choices))
+        elif kind == "year_table":
+            self.year_table(value, path, param)
+        elif kind == "tariffs":
+            if self.table(value, path):
+                for origin, rate in value.items():
+                    if origin != "default" and not COUNTRY_CODE.match(str(origin)):
+                        self.add(join(path, origin), "must be `default` or a 3-letter country code")
+                    else:
+                        self.number(rate, join(path, origin), param)
+        else:  # pragma: no cover - the parameter table is ours
+            raise AssertionError(f"unknown parameter kind {kind}")
+
+    def number(self, value: object, path: str, param: P.Param, integer: bool = False) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.add(path, f"must be {'an integer' if integer else 'a number'}"
+                     f"{unit_text(param)}, got {type_name(value)} {value!r}")
+            return False
+        if integer and not isinstance(value, int):
+            self.add(path, f"must be an integer, got {value!r}")
+            return False
+        if isinstance(value, float) and math.isnan(value):
+            self.add(path, "must be a number, got nan")
+            return False
+        if math.isinf(value) and not (param.name == "ai_fund" and value > 0):
+            self.add(path, f"must be finite, got {value}")
+            return False
+        low_bad = param.lo is not None and (value <= param.lo if param.lo_open else value < param.lo)
+        high_bad = param.hi is not None and value > param.hi
+        if low_bad or high_bad:
+            self.add(path, f"out of range: {value!r} not in {param.range_text()}{unit_text(param)}")
+            return False
+        return True
+
+    def year_table(self, value: object, path: str, param: P.Param) -> None:
+        if not self.table(value, path):
+            return
+        if not value:
+            self.add(path, "needs at least one year")
+        for year, number in value.items():
+            if not str(year).isdigit() or not 1900 <= int(year) <= 2200:
+                self.add(join(path, year), "keys must be years (1900–2200)")
+            else:
+                self.number(number, join(path, year), param)
+
+
+def check_file_tree(tree: dict, source: str) -> list[str]:
+    """Structure, types and ranges of one scenario file as written (before `extends`)."""
+    c = Checker(source)
+    c.keys(tree, P.TOP_LEVEL_KEYS, "")
+    if "extends" in tree and not isinstance(tree["extends"], str):
+        c.add("extends", f"must be a string, got {type_name(tree['extends'])}")
+    if "meta" in tree and c.table(tree["meta"], "meta"):
+        c.keys(tree["meta"], P.META_KEYS, "meta")
+        for key, val in tree["meta"].items():
+            if key == "sources":
+                if not (isinstance(val, list) and all(isinstance(s, str) for s in val)):
+                    c.add("meta.sources", "must be a list of strings")
+            elif key in P.META_KEYS and not isinstance(val, str):
+                c.add(join("meta", key), f"must be a string, got {type_name(val)}")
+    for section, params in (("run", P.RUN), ("model", P.MODEL)):
+        if section in tree and c.table(tree[section], section):
+            c.keys(tree[section], list(params), section)
+            for key, val in tree[section].items():
+                if key in params:
+                    c.value(params[key], val, join(section, key))
+    if "countries" in tree and c.table(tree["countries"], "countries"):
+        for code, country in tree["countries"].items():
+            path = join("countries", code)
+            if not COUNTRY_CODE.match(str(code)):
+                c.add(path, "country codes are 3 capital letters (ISO 3166 alpha-3 or a documented aggregate)")
+            if c.table(country, path):
+                c.keys(country, list(P.COUNTRY), path)
+                for key, val in country.items():
+                    if key in P.COUNTRY:
+                        c.value(P.COUNTRY[key], val, join(path, key))
+    if "schedule" in tree:
+        entries = tree["schedule"]
+        if not (isinstance(entries, list) and all(isinstance(e, dict) for e in entries)):
+            c.add("schedule", "must be an array of tables ([[schedule]])")
+        else:
+            for i, entry in enumerate(entries):
+                check_schedule_entry(c, entry, f"schedule[{i}]")
+    return c.errors
+
+
+def check_schedule_entry(c: Checker, entry: dict, path: str) -> None:
+    c.keys(entry, P.SCHEDULE_KEYS, path)
+    for key in ("country", "lever", "from", "value"):
+        if key not in entry:
+            c.add(join(path, key), "missing")
+    for key in ("from", "to"):
+        if key in entry and (isinstance(entry[key], bool) or not isinstance(entry[key], int)):
+            c.add(join(path, key), f"must be a year (integer), got {entry[key]!r}")
+    shape = entry.get("shape", "step")
+    if shape not in P.SCHEDULE_SHAPES:
+        c.add(join(path, "shape"), f"must be one of {', '.join(P.SCHEDULE_SHAPES)}, got {shape!r}"
+              + did_you_mean(shape, P.SCHEDULE_SHAPES))
+    if shape == "ramp" and "to" not in entry:
+        c.add(join(path, "to"), "a ramp needs `to` (the year it reaches `value`)")
+    frm, to = entry.get("from"), entry.get("to")
+    if isinstance(frm, int) and isinstance(to, int) and to < frm:
+        c.add(join(path, "to"), f"{to} is before from = {frm}")
+    lever = entry.get("lever")
+    param = lever_param(lever) if isinstance(lever, str) else None
+    if "lever" in entry and param is None:
+        choices = [*P.LEVERS, "tariffs.<ORIGIN>"]
+        c.add(join(path, "lever"), f"unknown lever {lever!r}" + did_you_mean(lever, choices)
+              + f"; levers: {', '.join(choices)}")
+    for key in ("value", "start"):
+        if key in entry and param is not None:
+            c.number(entry[key], join(path, key), param)
+
+
+def lever_param(lever: str) -> P.Param | None:
+    if lever in P.LEVERS:
+        return P.COUNTRY[lever]
+    head, _, origin = lever.partition(".")
+    if head == "tariffs" and (origin == "default" or COUNTRY_CODE.match(origin)):
+        return P.COUNTRY["tariffs"]
+    return None
+
+
+def check_resolved(tree: dict, source: str) -> list[str]:
+    """Completeness and cross-field rules of a fully merged scenario."""
+    c = Checker(source)
+    run = tree["run"]
+    if isinstance(run["start_year"], int) and isinstance(run["end_year"], int) and run["end_year"] <= run["start_year"]:
+        c.add("run.end_year", f"{run['end_year']} must be after run.start_year = {run['start_year']}")
+    countries = tree["countries"]
+    codes = list(countries)
+    if len(codes) < 2:
+        c.add("countries", "a scenario needs at least two countries")
+    required = [p.name for p in P.COUNTRY_PARAMS if p.default is None]
+    for code, country in countries.items():
+        for key in required:
+            if key not in country:
+                c.add(f"countries.{code}.{key}", "missing (required for every country)")
+        for origin in country.get("tariffs", {}):
+            if origin != "default" and origin not in countries:
+                c.add(f"countries.{code}.tariffs.{origin}", "unknown country" + did_you_mean(origin, codes))
+    shares = [country.get("mva_share") for country in countries.values()]
+    if all(isinstance(s, (int, float)) for s in shares) and abs(sum(shares) - 1.0) > 1e-3:
+        c.add("countries", f"mva_share must sum to 1 across countries, got {sum(shares):.6f}")
+    for i, entry in enumerate(tree.get("schedule", [])):
+        if entry.get("country") not in countries:
+            c.add(f"schedule[{i}].country", f"unknown country {entry.get('country')!r}"
+                  + did_you_mean(entry.get("country"), codes))
+        lever = entry.get("lever", "")
+        if lever.startswith("tariffs.") and lever[8:] not in (*codes, "default"):
+            c.add(f"schedule[{i}].lever", f"unknown origin {lever[8:]!r}" + did_you_mean(lever[8:], codes))
+    check_overlaps(c, tree.get("schedule", []), run["end_year"])
+    return c.errors
+
+
+def check_overlaps(c: Checker, entries: list[dict], end_year: int) -> None:
+    seen: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
+    for i, e in enumerate(entries):
+        key = (e.get("country"), e.get("lever"))
+        lo, hi = e.get("from"), e.get("to", end_year)
+        if not isinstance(lo, int) or not isinstance(hi, int):
+            continue
+        for j, lo2, hi2 in seen.get(key, []):
+            if lo <= hi2 and lo2 <= hi:
+                c.add(f"schedule[{i}]", f"overlaps schedule[{j}] for {key[0]}.{key[1]} "
+                      f"({lo}–{hi} vs {lo2}–{hi2})")
+        seen.setdefault(key, []).append((i, lo, hi))
+
+
+def join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def type_name(value: object) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def unit_text(param: P.Param) -> str:
+    return f" ({param.unit})" if param.unit and param.unit != "1" else ""
