@@ -60,9 +60,15 @@ def target_shares(g, loc, friction_theta, n_countries):
 
 
 def adjust(pi, pi_star, chi):
-    """Partial adjustment towards the target, in place: π_t = π_{t−1} + χ·(π*_t − π_{t−1})."""
+    """Partial adjustment towards the target, in place: π_t = π_{t−1} + χ·(π*_t − π_{t−1}).
+
+    A market whose suppliers all exited last year (no shares left) jumps to π*.
+    """
+    empty = pi.sum(axis=0) == 0
     pi *= 1.0 - chi
     pi += chi * pi_star
+    if empty.any():
+        pi[:, empty] = pi_star[:, empty]
     return pi
 
 

@@ -165,7 +165,6 @@ class FactoryShiftModel(mesa.Model):
         friction = self._friction()
         friction_theta = friction ** (-p["theta"])
         g = market.allocation_weights(f.capacity, uc, p["theta"])
-        market.normalise_columns(f.pi)
         market.adjust(f.pi, market.target_shares(g, f.location, friction_theta, n), p["adjustment_speed"])
         f.output = f.pi @ self.demand
         # 4. labor market and wages (this year's wage is recorded; the new one applies next year)
@@ -212,11 +211,12 @@ class FactoryShiftModel(mesa.Model):
         exits = np.bincount(f.location[~f.alive], minlength=n)
         f.age += 1
         f.remove_dead()
+        market.normalise_columns(f.pi)  # the survivors share the exited firms' customers
         target = turnover.target_firm_count(self.n0, self.demand.sum(), self.demand_start_total,
                                             p["firm_count_elasticity"])
         n_new = max(0, target - len(f))
         share = np.bincount(f.location, f.output, minlength=n)
-        share = share / share.sum()
+        share = share / share.sum() if share.sum() > 0 else s.mva_share
         mean_alpha = p["alpha_max"] * adoption.peer_adoption(f.automation, f.capacity, f.location,
                                                              p["alpha_max"], n)
         entrant_cost = market.unit_cost(mean_alpha, np.ones(n), np.arange(n), self._ell(), self._eff(),
@@ -293,6 +293,11 @@ class FactoryShiftModel(mesa.Model):
     def firm(self, firm_id: int) -> FirmView:
         """One firm by id (living or exited)."""
         return self.firms.firm(firm_id, self.state.codes)
+
+    def market_shares(self) -> np.ndarray:
+        """Origin × market matrix: the share of market m's demand supplied from country o."""
+        f = self.firms
+        return np.stack([np.bincount(f.location, f.pi[:, m], minlength=self.n) for m in range(self.n)], axis=1)
 
     def country(self, code: str) -> Country:
         return self.countries[self.state.index[code]]

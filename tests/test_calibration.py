@@ -71,3 +71,20 @@ def test_toml_fragment_parses():
     assert list(countries) == list(cal.REGIONS)
     assert "robot_density" not in countries["VNM"]
     assert set(countries["CHN"]["working_age"]) == {str(y) for y in cal.PATH_YEARS}
+
+
+def test_baseline_scenario_matches_calibration():
+    """Every data-derived number in scenarios/baseline.toml is what sim.calibration computes."""
+    from sim import load_scenario
+
+    countries = load_scenario("baseline").countries
+    shares, demand = cal.mva_shares(2024), cal.demand_usd(2024)
+    paths, density = cal.working_age_paths(), cal.robot_density_2023()
+    assert list(countries) == list(cal.REGIONS)
+    for code, row in countries.items():
+        assert row["mva_share"] == pytest.approx(shares[code], abs=1e-6), code
+        assert row["demand"] == pytest.approx(demand[code], rel=1e-3), code
+        for year, value in row["working_age"].items():
+            assert value == pytest.approx(paths[code][int(year)], abs=0.051), (code, year)
+        if density.get(code) is not None and code != "XEU":
+            assert row["robot_density"] == density[code], code
