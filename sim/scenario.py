@@ -60,14 +60,25 @@ def read_toml(path: Path) -> dict:
         raise UserError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def deep_merge(base: dict, child: dict) -> dict:
-    """Child values win; tables merge key by key; `schedule` arrays concatenate."""
+#: Country parameters whose table is one value (a path over years): a child's table
+#: replaces the parent's whole instead of merging year by year.
+WHOLE_TABLES = frozenset(p.name for p in P.COUNTRY_PARAMS if p.kind == "year_table")
+
+
+def deep_merge(base: dict, child: dict, path: tuple[str, ...] = ()) -> dict:
+    """Child values win; tables merge key by key; `schedule` arrays concatenate.
+
+    Year tables (``countries.XXX.working_age``) are replaced whole: merging two
+    population paths year by year would splice them into a path neither file states.
+    """
     out = copy.deepcopy(base)
     for key, val in child.items():
-        if key == "schedule":
+        here = (*path, key)
+        whole = len(here) == 3 and here[0] == "countries" and key in WHOLE_TABLES
+        if key == "schedule" and not path:
             out[key] = out.get(key, []) + copy.deepcopy(val)
-        elif isinstance(val, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], val)
+        elif isinstance(val, dict) and isinstance(out.get(key), dict) and not whole:
+            out[key] = deep_merge(out[key], val, here)
         else:
             out[key] = copy.deepcopy(val)
     return out

@@ -1,0 +1,348 @@
+"""`factoryshift compare`: several scenarios, several replicates, common random numbers.
+
+Every scenario is run with the *same* replicate seeds, the children of
+``numpy.random.SeedSequence(base_seed).spawn(replicates)`` (common random numbers), so a
+difference between two scenarios is a difference of levers, not of luck. Replicates run
+in parallel on local processes; each run depends only on its scenario and its seed, so
+the results are identical to a serial run.
+
+>>> result = compare(["west_reshoring", "west_reshoring_with_ai"], replicates=4, year=2040,
+...                  firms=2000)                                      # doctest: +SKIP
+>>> result.table                                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import UserError, did_you_mean
+from sim.scenario import Scenario, load_scenario
+
+#: Countries shown by default: the essay's protagonists and the relocation destinations.
+DEFAULT_COUNTRIES = ("CHN", "USA", "XEU", "IND", "KOR", "VNM", "MEX")
+#: Columns of the per-replicate trajectories kept from each run.
+KEPT = ("production_share", "automation", "wage")
+PERCENTILES = (5, 95)
+#: Worker start method: "fork" on Linux (fast, and scripts need no ``__main__`` guard);
+#: "spawn" elsewhere (macOS and Windows), where scripts must guard their entry point.
+START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
+
+
+@dataclass
+class CompareResult:
+    """Everything a comparison produced.
+
+    runs   : one row per scenario × replicate × year × country (`KEPT` columns).
+    table  : one row per scenario × country at `year`: share_mean, share_p5, share_p95,
+             diff_share and diff_pp (mean minus the first scenario's mean, as a share and
+             in percentage points), diff_pp_p5/diff_pp_p95 (percentiles of the paired
+             per-replicate differences, in pp) and automation_mean.
+    bands  : one row per scenario × year × country: median, p5 and p95 of the share.
+    """
+
+    scenarios: list[str]
+    titles: dict[str, str]
+    year: int
+    replicates: int
+    firms: dict[str, int]
+    base_seed: int
+    countries: list[str]
+    runs: pd.DataFrame
+    table: pd.DataFrame
+    bands: pd.DataFrame
+    manifest: dict = field(default_factory=dict)
+    country_names: dict[str, str] = field(default_factory=dict)
+
+    def format_table(self, countries: list[str] | None = None) -> str:
+        """The table as text: one block per country, one line per scenario."""
+        countries = countries or self.countries
+        first = self.scenarios[0]
+        firms = sorted(set(self.firms.values()))
+        lines = [f"Production share in {self.year}: mean and 5-95% range over {self.replicates} replicate(s) "
+                 f"({', '.join(f'{f:,}' for f in firms)} firms); difference of the mean from {first}",
+                 f"{'country':<8}{'scenario':<34}{'mean':>8}{'p5':>8}{'p95':>8}{'diff (pp)':>11}"
+                 f"{'paired p5..p95 (pp)':>22}"]
+        rows = self.table.set_index(["country", "scenario"])
+        for code in countries:
+            for name in self.scenarios:
+                r = rows.loc[(code, name)]
+                diff = "" if name == first else f"{r.diff_pp:+.2f}"
+                band = "" if name == first else f"{r.diff_pp_p5:+.2f} .. {r.diff_pp_p95:+.2f}"
+                lines.append(f"{code:<8}{name[:33]:<34}{100 * r.share_mean:>7.2f}%{100 * r.share_p5:>7.2f}%"
+                             f"{100 * r.share_p95:>7.2f}%{diff:>11}{band:>22}")
+        return "\n".join(lines)
+
+    def write(self, out_dir: str | Path, plot: bool = True) -> Path:
+        """compare.csv, replicates.csv, manifest.json and compare.png, moved in atomically."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
+        try:
+            self.table.to_csv(tmp / "compare.csv", index=False, float_format="%.8g")
+            self.runs.to_csv(tmp / "replicates.csv", index=False, float_format="%.8g")
+            if plot:
+                plot_bands(self, tmp / "compare.png")
+            files = sorted(p.name for p in tmp.iterdir()) + ["manifest.json"]
+            (tmp / "manifest.json").write_text(json.dumps(dict(self.manifest, files=files), indent=2) + "\n")
+            for item in tmp.iterdir():
+                os.replace(item, out / item.name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+
+# --------------------------------------------------------------------------- running
+def replicate_seeds(base_seed: int, replicates: int) -> list[np.random.SeedSequence]:
+    """The replicate seeds shared by every scenario (common random numbers)."""
+    return np.random.SeedSequence(base_seed).spawn(replicates)
+
+
+def _run_task(task: tuple[Scenario, np.random.SeedSequence, int | None]) -> pd.DataFrame:
+    """One replicate of one scenario (top level, so worker processes can import it)."""
+    from sim.model import FactoryShiftModel
+
+    scenario, seed, firms = task
+    model = FactoryShiftModel(scenario, seed=seed, firms=firms).run()
+    frame = model.recorder.countries()
+    return frame[["year", "country", *KEPT]]
+
+
+def _execute(tasks: list, workers: int) -> list[pd.DataFrame]:
+    """Results in task order, serially or on `workers` local processes."""
+    if workers <= 1 or len(tasks) <= 1:
+        return [_run_task(t) for t in tasks]
+    with warnings.catch_warnings():
+        # Python 3.12 warns on fork() whenever the process has other OS threads (here the
+        # idle BLAS pool, which registers fork handlers). The workers run only our numpy
+        # code and exit with the pool.
+        warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
+                                category=DeprecationWarning)
+        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=get_context(START_METHOD)) as pool:
+            return list(pool.map(_run_task, tasks, chunksize=max(1, len(tasks) // (4 * workers))))
+
+
+def compare(scenarios: list[str | Path | Scenario], *, replicates: int = 10, year: int | None = None,
+            firms: int | None = None, workers: int | None = None, countries: list[str] | None = None,
+            base_seed: int | None = None) -> CompareResult:
+    """Run every scenario `replicates` times with shared seeds and summarise production shares.
+
+    scenarios : bundled names, paths or `Scenario` objects; the first is the reference.
+    year      : the year of the table (default: the earliest end year of the scenarios).
+    firms     : firms per run (default: each scenario's ``run.firms``).
+    workers   : local processes (default ``os.cpu_count()``; 1 runs serially).
+    countries : countries for the printed table and the plot (default `DEFAULT_COUNTRIES`
+                present in the scenarios); the data frames always hold every country.
+    base_seed : root of the replicate seeds (default: the first scenario's ``run.seed``).
+    """
+    loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
+    year, countries, workers, base_seed = check_options(loaded, replicates, year, firms, workers, countries,
+                                                        base_seed)
+    seeds = replicate_seeds(base_seed, replicates)
+    tasks = [(s, seed, firms) for s in loaded for seed in seeds]
+    frames = _execute(tasks, workers)
+    names = [s.name for s in loaded]
+    parts = []
+    for k, frame in enumerate(frames):
+        frame = frame.copy()
+        frame.insert(0, "replicate", k % replicates)
+        frame.insert(0, "scenario", names[k // replicates])
+        parts.append(frame)
+    runs = pd.concat(parts, ignore_index=True)
+    table = summarise(runs, names, year)
+    bands = trajectory_bands(runs, names)
+    used_firms = {s.name: int(firms if firms is not None else s.run["firms"]) for s in loaded}
+    manifest = _manifest(loaded, replicates, year, used_firms, base_seed, seeds, workers)
+    return CompareResult(names, {s.name: s.title for s in loaded}, year, replicates, used_firms, base_seed,
+                         countries, runs, table, bands, manifest,
+                         {code: c["name"] for code, c in loaded[0].countries.items()})
+
+
+def check_options(loaded: list[Scenario], replicates, year, firms, workers, countries, base_seed):
+    """Every input checked before anything runs or is written; `UserError` lists all problems."""
+    errors = []
+    if not loaded:
+        raise UserError("compare: give at least one scenario")
+    names = [s.name for s in loaded]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        errors.append(f"compare: scenario '{name}' given more than once")
+    src = "compare"
+    if not isinstance(replicates, (int, np.integer)) or isinstance(replicates, bool) or replicates < 1:
+        errors.append(f"{src}: --replicates: must be an integer ≥ 1, got {replicates!r}")
+    starts = {s.run["start_year"] for s in loaded}
+    lo, hi = max(starts), min(s.run["end_year"] for s in loaded)
+    if year is None:
+        year = hi
+    elif not lo <= year <= hi:
+        errors.append(f"{src}: --year: must be between {lo} and {hi} (the years every scenario covers), "
+                      f"got {year}")
+    if firms is not None and not 10 <= firms <= 20_000_000:
+        errors.append(f"{src}: --firms: must be between 10 and 20,000,000, got {firms}")
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    if workers < 1:
+        errors.append(f"{src}: --workers: must be ≥ 1, got {workers}")
+    base_seed = loaded[0].run["seed"] if base_seed is None else base_seed
+    if not isinstance(base_seed, (int, np.integer)) or base_seed < 0:
+        errors.append(f"{src}: --seed: must be an integer ≥ 0, got {base_seed!r}")
+    common = [c for c in loaded[0].codes if all(c in s.codes for s in loaded)]
+    if countries is None:
+        countries = [c for c in DEFAULT_COUNTRIES if c in common] or common
+    else:
+        for code in countries:
+            if code not in common:
+                errors.append(f"{src}: --countries: unknown country '{code}'" + did_you_mean(code, common)
+                              + f"; known: {', '.join(common)}")
+    if errors:
+        raise UserError(errors)
+    return year, list(countries), int(workers), int(base_seed)
+
+
+# --------------------------------------------------------------------------- statistics
+def summarise(runs: pd.DataFrame, names: list[str], year: int) -> pd.DataFrame:
+    """The compare.csv table: shares at `year` per scenario and country, differences from names[0]."""
+    at = runs[runs["year"] == year]
+    share = at.pivot_table(index=["country", "replicate"], columns="scenario", values="production_share")
+    auto = at.groupby(["scenario", "country"])["automation"].mean()
+    order = list(dict.fromkeys(at["country"]))
+    rows = []
+    for name in names:
+        for code in order:
+            x = share.loc[code, name].to_numpy()
+            d = 100.0 * (x - share.loc[code, names[0]].to_numpy())
+            lo, hi = np.percentile(x, PERCENTILES)
+            dlo, dhi = np.percentile(d, PERCENTILES)
+            rows.append({"scenario": name, "country": code, "year": year,
+                         "share_mean": x.mean(), "share_p5": lo, "share_p95": hi,
+                         "diff_share": d.mean() / 100.0, "diff_pp": d.mean(),
+                         "diff_pp_p5": dlo, "diff_pp_p95": dhi,
+                         "automation_mean": auto.loc[(name, code)]})
+    return pd.DataFrame(rows)
+
+
+def trajectory_bands(runs: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Median and 5–95% band of the production share per scenario, year and country."""
+    g = runs.groupby(["scenario", "year", "country"], sort=False)["production_share"]
+    bands = pd.DataFrame({
+        "median": g.median(),
+        "p5": g.quantile(PERCENTILES[0] / 100),
+        "p95": g.quantile(PERCENTILES[1] / 100),
+    }).reset_index()
+    return bands.sort_values(["scenario", "year", "country"],
+                             key=lambda s: s.map({n: i for i, n in enumerate(names)}) if s.name == "scenario"
+                             else s).reset_index(drop=True)
+
+
+def _manifest(loaded, replicates, year, firms, base_seed, seeds, workers) -> dict:
+    from sim import __version__
+    from sim.provenance import git_commit, library_versions, now_iso
+
+    return {
+        "command": "compare",
+        "scenarios": [{"name": s.name, "path": str(s.path) if s.path else None, "title": s.title}
+                      for s in loaded],
+        "replicates": replicates,
+        "year": year,
+        "firms": firms,
+        "base_seed": base_seed,
+        "replicate_seeds": [{"entropy": str(s.entropy), "spawn_key": list(s.spawn_key)} for s in seeds],
+        "seeding": "numpy.random.SeedSequence(base_seed).spawn(replicates); the same seeds for every scenario",
+        "workers": workers,
+        "factoryshift": __version__,
+        "versions": library_versions(),
+        "git_commit": git_commit(),
+        "created": now_iso(),
+    }
+
+
+# --------------------------------------------------------------------------- plot
+def plot_bands(result: CompareResult, path: str | Path, countries: list[str] | None = None) -> Path:
+    """One panel per country: each scenario's median share (line) and 5–95% band (shaded)."""
+    from sim.plots import plt  # sim.plots selects the headless backend first
+
+    countries = countries or result.countries
+    names = result.scenarios
+    colors = plt.get_cmap("tab10").colors
+    ncols = min(4, len(countries) + 1)
+    nrows = -(-(len(countries) + 1) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.0 * ncols, 3.3 * nrows + 0.9), dpi=110, squeeze=False)
+    bands = result.bands
+    country_names = result.country_names
+    for ax, code in zip(axes.flat, countries):
+        for i, name in enumerate(names):
+            b = bands[(bands["scenario"] == name) & (bands["country"] == code)]
+            color = colors[i % len(colors)]
+            ax.fill_between(b["year"], 100 * b["p5"], 100 * b["p95"], color=color, alpha=0.18, lw=0)
+            ax.plot(b["year"], 100 * b["median"], color=color, lw=1.8)
+        ax.axvline(result.year, color="0.5", lw=0.8, ls=":")
+        ax.set_title(f"{country_names.get(code, code)} ({code})", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=8)
+        ax.set_ylabel("share of world output (%)", fontsize=8)
+    legend_ax = axes.flat[len(countries)]
+    for ax in list(axes.flat)[len(countries):]:
+        ax.axis("off")
+    handles = [plt.Line2D([], [], color=colors[i % len(colors)], lw=2.5) for i in range(len(names))]
+    labels = [name if i else f"{name} (reference)" for i, name in enumerate(names)]
+    legend_ax.legend(handles, labels, loc="center", fontsize=9, frameon=False,
+                     title="median line, 5–95% band", title_fontsize=9)
+    firms = sorted(set(result.firms.values()))
+    fig.suptitle(f"Production share by scenario: {result.replicates} replicates with common seeds, "
+                 f"{', '.join(f'{f:,}' for f in firms)} firms each (dotted line: {result.year})", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
+# --------------------------------------------------------------------------- command line
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "compare", help="compare scenarios over replicates with common random numbers",
+        description="Run each SCENARIO (bundled name or .toml path; the first is the reference) with the same "
+                    "replicate seeds, print production shares in --year with 5-95%% ranges and differences from "
+                    "the first scenario, and write compare.csv, replicates.csv, manifest.json and compare.png.")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p.add_argument("--replicates", type=int, default=10, help="replicates per scenario (default 10)")
+    p.add_argument("--year", type=int, help="year of the table (default: the scenarios' end year)")
+    p.add_argument("--out", type=Path, help="output folder (default results/compare/<names>/)")
+    p.add_argument("--workers", type=int, help="local processes (default: the number of CPUs; 1 = serial)")
+    p.add_argument("--countries", help="comma-separated country codes for the table and plot "
+                                       f"(default {','.join(DEFAULT_COUNTRIES)})")
+    p.add_argument("--firms", type=int, help="firms per run (default: each scenario's run.firms)")
+    p.add_argument("--seed", type=int, help="base seed of the replicate seeds (default: the first scenario's run.seed)")
+    p.add_argument("--no-plot", action="store_true", help="skip compare.png")
+    p.set_defaults(func=run_cli)
+
+
+def run_cli(args) -> int:
+    countries = None
+    if args.countries is not None:
+        countries = [c.strip().upper() for c in args.countries.split(",") if c.strip()]
+        if not countries:
+            raise UserError("compare: --countries: give at least one country code")
+    errors, loaded = [], []
+    for ref in args.scenarios:
+        try:
+            loaded.append(load_scenario(ref))
+        except UserError as exc:
+            errors += exc.messages
+    if errors:
+        raise UserError(errors)
+    result = compare(loaded, replicates=args.replicates, year=args.year, firms=args.firms, workers=args.workers,
+                     countries=countries, base_seed=args.seed)
+    out = args.out or Path("results") / "compare" / "-vs-".join(result.scenarios)
+    result.write(out, plot=not args.no_plot)
+    print(result.format_table())
+    print(f"results written to {out}/")
+    return 0
