@@ -16,7 +16,7 @@ import tomli_w
 
 from sim import parameters as P
 from sim.errors import UserError, did_you_mean
-from sim.validation import check_file_tree, check_resolved, lever_param
+from sim.validation import COUNTRY_CODE, check_file_tree, check_resolved, lever_param
 
 
 def bundled_dir(kind: str) -> Path:
@@ -75,7 +75,7 @@ def deep_merge(base: dict, child: dict, path: tuple[str, ...] = ()) -> dict:
     for key, val in child.items():
         here = (*path, key)
         whole = len(here) == 3 and here[0] == "countries" and key in WHOLE_TABLES
-        if key == "schedule" and not path:
+        if key == "schedule" and not path and isinstance(val, list) and isinstance(out.get(key, []), list):
             out[key] = out.get(key, []) + copy.deepcopy(val)
         elif isinstance(val, dict) and isinstance(out.get(key), dict) and not whole:
             out[key] = deep_merge(out[key], val, here)
@@ -84,28 +84,36 @@ def deep_merge(base: dict, child: dict, path: tuple[str, ...] = ()) -> dict:
     return out
 
 
-def _load_chain(path: Path, chain: tuple[Path, ...]) -> tuple[dict, list[str]]:
-    """Merge `path` onto its ancestors; return the merged tree and every error found."""
+def _load_chain(path: Path, chain: tuple[tuple[Path, Path], ...]) -> tuple[dict, list[str], list[tuple[str, int]]]:
+    """Merge `path` onto its ancestors.
+
+    Returns the merged tree, every error found, and for each entry of the merged
+    ``schedule`` the file it comes from and its index there (so that messages about
+    merged schedules name the file and entry the user wrote). `chain` holds the files
+    already on the way here, as (resolved path, path as reached).
+    """
     resolved = path.resolve()
-    if resolved in chain:
-        cycle = " -> ".join(p.name for p in (*chain, resolved))
-        raise UserError(f"{chain[-1]}: extends: cycle {cycle}")
+    if resolved in [r for r, _ in chain]:
+        names = [shown.name for _, shown in chain] + [path.name]
+        raise UserError(f"{chain[-1][1]}: extends: cycle {' -> '.join(names)}")
     tree = read_toml(path)
     errors = check_file_tree(tree, str(path))
+    entries = tree.get("schedule")
+    own = [(str(path), i) for i in range(len(entries))] if isinstance(entries, list) else []
     parent_ref = tree.get("extends")
     if not isinstance(parent_ref, str):
-        return tree, errors
+        return tree, errors, own
     try:
         parent_path = locate(parent_ref, relative_to=path.parent)
     except UserError as exc:
         raise UserError(f"{path}: extends: {exc.messages[0]}") from None
-    base, base_errors = _load_chain(parent_path, (*chain, resolved))
+    base, base_errors, base_origins = _load_chain(parent_path, (*chain, (resolved, path)))
     for code in tree.get("countries", {}) if isinstance(tree.get("countries"), dict) else ():
-        if code not in base.get("countries", {}):
+        if code not in base.get("countries", {}) and COUNTRY_CODE.match(str(code)):
             errors.append(f"{path}: countries.{code}: unknown country (not in '{parent_ref}')"
                           + did_you_mean(code, base.get("countries", {})))
     child = {k: v for k, v in tree.items() if k != "extends"}
-    return deep_merge(base, child), base_errors + errors
+    return deep_merge(base, child), base_errors + errors, base_origins + own
 
 
 def with_defaults(tree: dict) -> dict:
@@ -217,11 +225,11 @@ def validate(data: dict, source: str) -> None:
 def load_scenario(ref: str | Path = "baseline") -> Scenario:
     """Load a bundled scenario by name or a `.toml` file by path, resolving `extends`."""
     path = ref if isinstance(ref, Path) else locate(str(ref))
-    merged, errors = _load_chain(path, ())
+    merged, errors, origins = _load_chain(path, ())
     if errors:
         raise UserError(errors)
     data = with_defaults(merged)
-    errors = check_resolved(data, str(path))
+    errors = check_resolved(data, str(path), origins)
     if errors:
         raise UserError(errors)
     return Scenario(path.stem, data, path)

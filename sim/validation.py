@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 from sim import parameters as P
 from sim.errors import did_you_mean
@@ -23,7 +24,11 @@ class Checker:
         self.errors: list[str] = []
 
     def add(self, path: str, problem: str) -> None:
-        self.errors.append(f"{self.source}: {path}: {problem}" if path else f"{self.source}: {problem}")
+        self.add_in(self.source, path, problem)
+
+    def add_in(self, source: str, path: str, problem: str) -> None:
+        """A message about another file than `self.source` (a parent reached by `extends`)."""
+        self.errors.append(f"{source}: {path}: {problem}" if path else f"{source}: {problem}")
 
     # -- generic --------------------------------------------------------------------
     def table(self, value: object, path: str) -> bool:
@@ -173,8 +178,13 @@ def lever_param(lever: str) -> P.Param | None:
     return None
 
 
-def check_resolved(tree: dict, source: str) -> list[str]:
-    """Completeness and cross-field rules of a fully merged scenario."""
+def check_resolved(tree: dict, source: str, origins: list[tuple[str, int]] | None = None) -> list[str]:
+    """Completeness and cross-field rules of a fully merged scenario.
+
+    `origins` gives, for each merged schedule entry, the file it was written in and its
+    index there; messages about schedules then point at that file and entry. Without it
+    the entries are numbered as in the merged list and reported against `source`.
+    """
     c = Checker(source)
     run = tree["run"]
     if isinstance(run["start_year"], int) and isinstance(run["end_year"], int) and run["end_year"] <= run["start_year"]:
@@ -194,18 +204,42 @@ def check_resolved(tree: dict, source: str) -> list[str]:
     shares = [country.get("mva_share") for country in countries.values()]
     if all(isinstance(s, (int, float)) for s in shares) and abs(sum(shares) - 1.0) > 1e-3:
         c.add("countries", f"mva_share must sum to 1 across countries, got {sum(shares):.6f}")
-    for i, entry in enumerate(tree.get("schedule", [])):
+    entries = tree.get("schedule", [])
+    where = ScheduleOrigins(source, origins, len(entries))
+    for i, entry in enumerate(entries):
         if entry.get("country") not in countries:
-            c.add(f"schedule[{i}].country", f"unknown country {entry.get('country')!r}"
-                  + did_you_mean(entry.get("country"), codes))
+            c.add_in(where.file(i), f"{where.path(i)}.country", f"unknown country {entry.get('country')!r}"
+                     + did_you_mean(entry.get("country"), codes))
         lever = entry.get("lever", "")
         if lever.startswith("tariffs.") and lever[8:] not in (*codes, "default"):
-            c.add(f"schedule[{i}].lever", f"unknown origin {lever[8:]!r}" + did_you_mean(lever[8:], codes))
-    check_overlaps(c, tree.get("schedule", []), run["end_year"])
+            c.add_in(where.file(i), f"{where.path(i)}.lever", f"unknown origin {lever[8:]!r}"
+                     + did_you_mean(lever[8:], codes))
+    check_overlaps(c, entries, run["end_year"], where)
     return c.errors
 
 
-def check_overlaps(c: Checker, entries: list[dict], end_year: int) -> None:
+class ScheduleOrigins:
+    """Where each merged schedule entry was written: its file and its index in that file."""
+
+    def __init__(self, source: str, origins: list[tuple[str, int]] | None, n: int):
+        self.source = source
+        self.origins = origins if origins is not None and len(origins) == n else None
+
+    def file(self, i: int) -> str:
+        return self.origins[i][0] if self.origins else self.source
+
+    def path(self, i: int) -> str:
+        return f"schedule[{self.origins[i][1] if self.origins else i}]"
+
+    def other(self, j: int, i: int) -> str:
+        """Entry j as seen from a message about entry i (its file is named if different)."""
+        if self.file(j) == self.file(i):
+            return self.path(j)
+        return f"{self.path(j)} of {Path(self.file(j)).name}"
+
+
+def check_overlaps(c: Checker, entries: list[dict], end_year: int, where: ScheduleOrigins | None = None) -> None:
+    where = where or ScheduleOrigins(c.source, None, len(entries))
     seen: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
     for i, e in enumerate(entries):
         key = (e.get("country"), e.get("lever"))
@@ -214,8 +248,8 @@ def check_overlaps(c: Checker, entries: list[dict], end_year: int) -> None:
             continue
         for j, lo2, hi2 in seen.get(key, []):
             if lo <= hi2 and lo2 <= hi:
-                c.add(f"schedule[{i}]", f"overlaps schedule[{j}] for {key[0]}.{key[1]} "
-                      f"({lo}–{hi} vs {lo2}–{hi2})")
+                c.add_in(where.file(i), where.path(i), f"overlaps {where.other(j, i)} for {key[0]}.{key[1]} "
+                         f"({lo}–{hi} vs {lo2}–{hi2})")
         seen.setdefault(key, []).append((i, lo, hi))
 
 
