@@ -273,9 +273,11 @@ def plot_bands(result: CompareResult, path: str | Path, countries: list[str] | N
     countries = countries or result.countries
     names = result.scenarios
     colors = plt.get_cmap("tab10").colors
-    ncols = min(4, len(countries) + 1)
-    nrows = -(-(len(countries) + 1) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.0 * ncols, 3.3 * nrows + 0.9), dpi=110, squeeze=False)
+    ncols = min(4, len(countries))
+    nrows = -(-len(countries) // ncols)
+    legend_rows = -(-len(names) // 3)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.0 * ncols + 0.4, 3.2 * nrows + 0.9 + 0.3 * legend_rows),
+                             dpi=110, squeeze=False)
     bands = result.bands
     country_names = result.country_names
     for ax, code in zip(axes.flat, countries):
@@ -289,17 +291,16 @@ def plot_bands(result: CompareResult, path: str | Path, countries: list[str] | N
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=8)
         ax.set_ylabel("share of world output (%)", fontsize=8)
-    legend_ax = axes.flat[len(countries)]
     for ax in list(axes.flat)[len(countries):]:
         ax.axis("off")
     handles = [plt.Line2D([], [], color=colors[i % len(colors)], lw=2.5) for i in range(len(names))]
     labels = [name if i else f"{name} (reference)" for i, name in enumerate(names)]
-    legend_ax.legend(handles, labels, loc="center", fontsize=9, frameon=False,
-                     title="median line, 5–95% band", title_fontsize=9)
+    fig.legend(handles, labels, loc="lower center", ncol=min(3, len(names)), fontsize=9, frameon=False)
     firms = sorted(set(result.firms.values()))
-    fig.suptitle(f"Production share by scenario: {result.replicates} replicates with common seeds, "
-                 f"{', '.join(f'{f:,}' for f in firms)} firms each (dotted line: {result.year})", fontsize=11)
-    fig.tight_layout()
+    fig.suptitle(f"Production share by scenario: median (line) and 5–95% band (shaded) over {result.replicates} "
+                 f"replicates with common seeds, {', '.join(f'{f:,}' for f in firms)} firms each "
+                 f"(dotted line: {result.year})", fontsize=10.5)
+    fig.tight_layout(rect=(0, 0.03 + 0.045 * legend_rows / nrows, 1, 1))
     fig.savefig(path)
     plt.close(fig)
     return Path(path)
