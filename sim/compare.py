@@ -139,6 +139,8 @@ def compare(scenarios: list[str | Path | Scenario], *, replicates: int = 10, yea
     """Run every scenario `replicates` times with shared seeds and summarise production shares.
 
     scenarios : bundled names, paths or `Scenario` objects; the first is the reference.
+                Names must differ: to compare variants of one scenario built with
+                `Scenario.with_overrides`, rename them (``dataclasses.replace(s, name="high_tariff")``).
     year      : the year of the table (default: the earliest end year of the scenarios).
     firms     : firms per run (default: each scenario's ``run.firms``).
     workers   : local processes (default ``os.cpu_count()``; 1 runs serially).
