@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `factoryshift ... | head`: the reader left, which is not an error
+        sys.stdout = None
+        return 0
     except Exception as exc:  # an internal failure: say so, exit 1
         if debug:
             traceback.print_exc()

@@ -30,9 +30,10 @@ def _title(path, section: str) -> str:
 def list_bundled(args) -> int:
     for kind, section in (("scenarios", "meta"), ("experiments", "experiment")):
         names = bundled_names(kind)
+        width = max((len(n) for n in names), default=0) + 3
         print(f"{kind}:")
         for name in names:
-            print(f"  {name:<28}{_title(bundled_dir(kind) / f'{name}.toml', section)}")
+            print(f"  {name:<{width}}{_title(bundled_dir(kind) / f'{name}.toml', section)}")
         if not names:
             print("  (none)")
     return 0

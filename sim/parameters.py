@@ -30,9 +30,14 @@ class Param:
             return " | ".join(self.choices)
         if self.lo is None and self.hi is None:
             return ""
-        lo = "-inf" if self.lo is None else f"{self.lo:g}"
-        hi = "inf" if self.hi is None else f"{self.hi:g}"
+        lo = "-inf" if self.lo is None else _number(self.lo)
+        hi = "inf" if self.hi is None else _number(self.hi)
         return f"{'(' if self.lo_open else '['}{lo}, {hi}]"
+
+
+def _number(value: float) -> str:
+    """2e7 → "20,000,000"; 0.5 → "0.5" (readable bounds in error messages)."""
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) >= 1e4 else f"{value:g}"
 
 
 INF = math.inf
