@@ -1,6 +1,7 @@
 """Generate the scenario-file reference tables from `sim.parameters`.
 
-``python -m sim.docgen`` rewrites the part of ``docs/scenarios.md`` between the markers
+``python -m sim.docgen`` rewrites the part of ``docs/scenarios.md`` (and the parameter
+tables of ``docs/ODD.md``) between the markers
 ``<!-- BEGIN GENERATED -->`` and ``<!-- END GENERATED -->``; ``--check`` only reports
 whether the file is up to date (exit 1 if not). ``tests/test_docgen.py`` fails when the
 committed page and the parameter table drift apart.
@@ -20,7 +21,9 @@ from sim import parameters as P
 
 BEGIN = "<!-- BEGIN GENERATED -->"
 END = "<!-- END GENERATED -->"
-DOC = Path(__file__).resolve().parent.parent / "docs" / "scenarios.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOC = DOCS / "scenarios.md"
+ODD = DOCS / "ODD.md"
 
 KIND_TEXT = {
     "float": "number",
@@ -197,33 +200,50 @@ def generated_reference() -> str:
     return "\n".join(parts)
 
 
-def render(text: str) -> str:
+def odd_parameters() -> str:
+    """The generated parameter tables of docs/ODD.md, section 8."""
+    return "\n".join([
+        "<!-- Generated from sim/parameters.py by `python -m sim.docgen` (`make docs`). Do not edit by hand. -->",
+        "", "#### Global (`[model]`)", "", param_table(P.MODEL_PARAMS),
+        "", "#### Per country (`[countries.XXX]`; ⏱ = can follow a schedule)", "",
+        param_table(P.COUNTRY_PARAMS, lever_mark=True),
+        "", "#### Run (`[run]`)", "", param_table(P.RUN_PARAMS),
+    ])
+
+
+#: Every generated page and the function that generates its marked section.
+PAGES = {DOC: generated_reference, ODD: odd_parameters}
+
+
+def render(text: str, generate=generated_reference) -> str:
     """`text` with the generated section replaced."""
     if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
-        raise SystemExit(f"docs/scenarios.md: needs exactly one {BEGIN} ... {END} pair")
+        raise SystemExit(f"needs exactly one {BEGIN} ... {END} pair")
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{generated_reference()}\n{END}{tail}"
+    return f"{head}{BEGIN}\n{generate()}\n{END}{tail}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.docgen", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the page is out of date; write nothing")
-    parser.add_argument("--path", type=Path, default=DOC, help=f"page to update (default {DOC})")
+    parser.add_argument("--path", type=Path, help="one page to update with the scenario reference "
+                        "(default: docs/scenarios.md and docs/ODD.md)")
     args = parser.parse_args(argv)
-    text = args.path.read_text(encoding="utf-8")
-    new = render(text)
-    if args.check:
-        if new != text:
-            print(f"{args.path}: out of date; run `python -m sim.docgen`", file=sys.stderr)
-            return 1
-        return 0
-    if new != text:
-        args.path.write_text(new, encoding="utf-8")
-        print(f"updated {args.path}")
-    else:
-        print(f"{args.path} is up to date")
-    return 0
+    pages = {args.path: generated_reference} if args.path else PAGES
+    stale = 0
+    for path, generate in pages.items():
+        text = path.read_text(encoding="utf-8")
+        new = render(text, generate)
+        if new == text:
+            print(f"{path} is up to date")
+        elif args.check:
+            print(f"{path}: out of date; run `python -m sim.docgen`", file=sys.stderr)
+            stale += 1
+        else:
+            path.write_text(new, encoding="utf-8")
+            print(f"updated {path}")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

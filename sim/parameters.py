@@ -63,7 +63,7 @@ MODEL_PARAMS: tuple[Param, ...] = (
     # --- unit cost --------------------------------------------------------------
     Param("hours_per_unit", "float", "hours per US$ of output", 0.0044,
           "h: labor hours per unit of output (US$ at 2024 prices) at productivity 1.",
-          "calibrated: US labor cost ≈ 20% of unit cost at $45/h (MODEL.md asks for 10–25%)", lo=0.0, lo_open=True),
+          "calibrated: US labor cost ≈ 20% of unit cost at $46/h (MODEL.md asks for 10–25%)", lo=0.0, lo_open=True),
     Param("annual_hours", "float", "hours per worker-year", 1900.0,
           "Hours worked per manufacturing worker and year (hours → employment).",
           "assumption (OECD average annual hours ≈ 1,700–2,200)", lo=100.0, hi=4000.0),
