@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.market import country_sums
+
 #: Safety factor on the rationing ratio so that floating-point rounding can never
 #: make the sum of grants exceed the fund.
 RATION_SAFETY = 1.0 - 1e-12
@@ -22,8 +24,8 @@ class AdoptionResult:
 
 def peer_adoption(alpha, capacity, loc, alpha_max, n_countries):
     """A_c = (Σ_{i∈c} k_i·α_i / Σ_{i∈c} k_i) / α_max: capacity-weighted adoption level in c."""
-    num = np.bincount(loc, capacity * alpha, minlength=n_countries)
-    den = np.bincount(loc, capacity, minlength=n_countries)
+    num = country_sums(loc, capacity * alpha, n_countries)
+    den = country_sums(loc, capacity, n_countries)
     return np.divide(num, den, out=np.zeros(n_countries), where=den > 0) / alpha_max
 
 
@@ -53,15 +55,21 @@ def adopt(*, alpha, phi, loc, output, ell, eff, ai_cost, capex_per_output, alpha
     ρ_c = min(1, fund_c / requested_c), granted rate s'_c = s_c·ρ_c. A candidate adopts if
     the payback test still holds at s'_c; spent_c = Σ_adopters s'_c·capex_i ≤ fund_c.
     """
+    loc = loc.astype(np.intp)          # one conversion for the look-ups below
     step = np.minimum(d_alpha, alpha_max - alpha)
     eligible = step > 0
-    saving = step * (eff[loc] * ell[loc] - ai_cost) * output / phi
+    saving = step * (eff * ell - ai_cost)[loc] * output / phi
     capex = step * capex_per_output * output
     value = saving * horizon
-    candidate = eligible & (value > capex * (1.0 - subsidy_rate[loc])) & (u < hazard[loc])
-    requested = np.bincount(loc, candidate * subsidy_rate[loc] * capex, minlength=n_countries)
+    candidate = eligible & (value > capex * (1.0 - subsidy_rate)[loc]) & (u < hazard[loc])
+    # country sums over the candidates only (the other terms are zeros)
+    c_idx = np.flatnonzero(candidate)
+    c_loc, c_capex, c_value = loc[c_idx], capex[c_idx], value[c_idx]
+    requested = np.bincount(c_loc, subsidy_rate[c_loc] * c_capex, minlength=n_countries)
     ratio = np.minimum(1.0, np.divide(fund, requested, out=np.ones(n_countries), where=requested > 0))
     granted_rate = subsidy_rate * np.where(ratio < 1.0, ratio * RATION_SAFETY, 1.0)
-    adopters = candidate & (value > capex * (1.0 - granted_rate[loc]))
-    spent = np.bincount(loc, adopters * granted_rate[loc] * capex, minlength=n_countries)
+    granted = c_value > c_capex * (1.0 - granted_rate)[c_loc]
+    spent = np.bincount(c_loc[granted], granted_rate[c_loc[granted]] * c_capex[granted], minlength=n_countries)
+    adopters = np.zeros(len(alpha), dtype=bool)
+    adopters[c_idx[granted]] = True
     return AdoptionResult(adopters, np.where(adopters, step, 0.0), requested, spent, granted_rate)

@@ -54,6 +54,14 @@ class FirmPopulation:
         for name, dtype in FIELDS.items():
             setattr(self, name, np.empty(0, dtype=dtype))
         self.pi = np.zeros((0, n_markets))
+        # `remove_dead` leaves spare rows after `pi` for the year's entrants, so `add` does not copy
+        # the whole matrix again: `pi` is then the leading rows of `_pi_buffer` (see `_pi_rows`).
+        # The buffer `pi` was compacted out of is kept for the next compaction, and `scratch`
+        # lends a third one for firms × markets temporaries: no fresh pages every year.
+        self._pi_buffer: np.ndarray | None = None
+        self._pi_view: np.ndarray | None = None
+        self._pi_spare: np.ndarray | None = None
+        self._scratch: np.ndarray | None = None
         self.next_id = 0
         self._archive: list[dict[str, np.ndarray]] = []
         self._archive_pi: list[np.ndarray] = []
@@ -74,19 +82,43 @@ class FirmPopulation:
         self.next_id += n
         for name, dtype in FIELDS.items():
             setattr(self, name, np.concatenate([getattr(self, name), np.asarray(new[name]).astype(dtype)]))
-        self.pi = np.concatenate([self.pi, np.zeros((n, self.pi.shape[1]))])
+        old = len(self.pi)
+        if self.pi is self._pi_view and old + n <= len(self._pi_buffer):
+            self._pi_buffer[old:old + n] = 0.0
+            self.pi = self._pi_view = self._pi_buffer[:old + n]
+        else:
+            self.pi = np.concatenate([self.pi, np.zeros((n, self.pi.shape[1]))])
 
     def remove_dead(self) -> None:
         """Move firms with ``alive == False`` to the archive and compact the arrays."""
         dead = ~self.alive
         if not dead.any():
             return
-        self._archive.append({name: getattr(self, name)[dead] for name in FIELDS})
-        self._archive_pi.append(self.pi[dead])
-        keep = ~dead
+        gone, keep = np.flatnonzero(dead), np.flatnonzero(~dead)
+        self._archive.append({name: getattr(self, name)[gone] for name in FIELDS})
+        self._archive_pi.append(np.take(self.pi, gone, axis=0))
         for name in FIELDS:
             setattr(self, name, getattr(self, name)[keep])
-        self.pi = self.pi[keep]
+        self.pi = self._pi_rows(keep, spare=len(gone) + len(keep) // 32 + 16)
+
+    def _pi_rows(self, rows: np.ndarray, spare: int) -> np.ndarray:
+        """``pi[rows]`` as the leading rows of a buffer with at least `spare` free rows after them."""
+        size = len(rows) + spare
+        buffer = self._pi_spare
+        if buffer is None or len(buffer) < size or len(buffer) > 2 * size:
+            buffer = np.empty((size + size // 4, self.pi.shape[1]))
+        view = buffer[:len(rows)]
+        np.take(self.pi, rows, axis=0, out=view, mode="clip")  # not "raise": that buffers `out` (rows are valid)
+        self._pi_spare = self._pi_buffer if self.pi is self._pi_view else None
+        self._pi_buffer, self._pi_view = buffer, view
+        return view
+
+    def scratch(self) -> np.ndarray:
+        """A firms × markets array to compute in (contents undefined; valid until the next call)."""
+        n = len(self.pi)
+        if self._scratch is None or len(self._scratch) < n:
+            self._scratch = np.empty((n + n // 8, self.pi.shape[1]))
+        return self._scratch[:n]
 
     def firm(self, firm_id: int, codes: list[str]) -> FirmView:
         """The firm with this id, living or exited."""

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.market import country_sums
+
 
 def labor_hours(alpha, phi, loc, eff, productivity, h, output):
     """Hours worked by each firm: H_i = (1 − α_i·e_c) · h · Q_i / (A_c · φ_i)."""
-    return (1.0 - alpha * eff[loc]) * (h / productivity[loc]) * output / phi
+    loc = np.asarray(loc, dtype=np.intp)     # look-ups by intp are faster than by int8
+    return (1.0 - alpha * eff.take(loc)) * (h / productivity).take(loc) * output / phi
 
 
 def employment(hours, loc, annual_hours, n_countries):
     """Manufacturing employment per country (persons): E_c = Σ_{i∈c} H_i / annual_hours."""
-    return np.bincount(loc, hours, minlength=n_countries) / annual_hours
+    return country_sums(loc, hours, n_countries) / annual_hours
 
 
 def labor_supply(working_age_millions, labor_share, boost):

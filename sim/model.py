@@ -165,7 +165,7 @@ class FactoryShiftModel(mesa.Model):
         friction = self._friction()
         friction_theta = friction ** (-p["theta"])
         g = market.allocation_weights(f.capacity, uc, p["theta"])
-        market.adjust(f.pi, market.target_shares(g, f.location, friction_theta, n), p["adjustment_speed"])
+        market.adjust(f.pi, g, f.location, friction_theta, p["adjustment_speed"], n, scratch=f.scratch())
         f.output = f.pi @ self.demand
         # 4. labor market and wages (this year's wage is recorded; the new one applies next year)
         hours = self._hours()
@@ -215,7 +215,7 @@ class FactoryShiftModel(mesa.Model):
         target = turnover.target_firm_count(self.n0, self.demand.sum(), self.demand_start_total,
                                             p["firm_count_elasticity"])
         n_new = max(0, target - len(f))
-        share = np.bincount(f.location, f.output, minlength=n)
+        share = market.country_sums(f.location, f.output, n)
         share = share / share.sum() if share.sum() > 0 else s.mva_share
         mean_alpha = p["alpha_max"] * adoption.peer_adoption(f.automation, f.capacity, f.location,
                                                              p["alpha_max"], n)
@@ -239,7 +239,8 @@ class FactoryShiftModel(mesa.Model):
         f, p = self.firms, self.par
         uc_q = uc / self.quality[f.home]
         level = turnover.market_price_levels(f.pi, uc_q, f.location, friction, self.n)
-        rel = turnover.relative_price(uc_q, f.pi, f.location, self.demand, f.output, friction, level)
+        rel = turnover.relative_price(uc_q, f.pi, f.location, self.demand, f.output, friction, level,
+                                      scratch=f.scratch())
         losses = turnover.update_losses(f.loss_years, rel, p["profit_margin"])
         if u_spread is not None:
             losses = np.where(losses > 0, np.floor(u_spread * p["exit_after"]), 0)
@@ -249,7 +250,7 @@ class FactoryShiftModel(mesa.Model):
         """Country aggregates of this year's production, before firms move, exit or enter."""
         f, p, s, n = self.firms, self.par, self.state, self.n
         loc = f.location
-        output = np.bincount(loc, f.output, minlength=n)
+        output = market.country_sums(loc, f.output, n)
         emp = labor.employment(hours, loc, p["annual_hours"], n)
         automation = adoption.peer_adoption(f.automation, f.capacity, loc, p["alpha_max"], n) * p["alpha_max"]
         zeros = np.zeros(n)
@@ -263,10 +264,10 @@ class FactoryShiftModel(mesa.Model):
             "employment": emp,
             "labor_supply": supply,
             "tightness": tightness,
-            "unit_cost": np.divide(np.bincount(loc, uc * f.output, minlength=n), output, out=zeros.copy(),
+            "unit_cost": np.divide(market.country_sums(loc, uc * f.output, n), output, out=zeros.copy(),
                                    where=output > 0),
             "ai_readiness": s.ai_readiness.copy(),
-            "adopters": zeros if adopted is None else np.bincount(loc, adopted.adopt, minlength=n),
+            "adopters": zeros if adopted is None else np.bincount(loc[adopted.adopt], minlength=n),
             "subsidy_requested_usd": zeros if adopted is None else adopted.requested,
             "subsidy_spent_usd": zeros if adopted is None else adopted.spent,
             "ai_fund_usd": s.ai_fund.copy(),

@@ -45,22 +45,27 @@ def relocate(*, firms, reviewers, demand, ell, eff, ai_cost, other_cost, frictio
                              np.zeros(n_countries))
     if idx.size == 0:
         return empty
-    alpha, phi = firms.automation[idx, None], firms.productivity[idx, None]
+    # arrays are countries × reviewers, so that the reductions over countries run along the long axis
+    alpha, phi = firms.automation[idx], firms.productivity[idx]
     cur, home, output = firms.location[idx].astype(np.intp), firms.home[idx].astype(np.intp), firms.output[idx]
-    uc = ((1.0 - alpha * eff) * ell + alpha * ai_cost) / phi + other_cost            # n × C
-    landed = uc * (sales_weights(firms.pi[idx], demand, output) @ friction.T)       # n × C
+    uc = ((1.0 - eff[:, None] * alpha) * ell[:, None] + alpha * ai_cost) / phi + other_cost[:, None]
+    weights = sales_weights(np.take(firms.pi, idx, axis=0), demand, output)
+    landed = uc * (weights @ friction.T).T
     rows = np.arange(idx.size)
-    current = landed[rows, cur][:, None]
-    j = np.arange(n_countries)[None, :]
-    qualifies = ~home_only[None, :] | (home[:, None] == j)
+    current = landed[cur, rows]
+    j = np.arange(n_countries)[:, None]
+    qualifies = ~home_only[:, None] | (home == j)
+    fee = np.where(qualifies, move_cost * (1.0 - incentive[:, None]), move_cost)   # [j ≠ cur]: cur is reset below
     value = (horizon * (current - landed) / current
-             - move_cost * (1.0 - incentive[None, :] * qualifies) * (j != cur[:, None])
-             - horizon * home_bias * ((j != home[:, None]).astype(float) - (cur != home)[:, None]))
-    value[rows, cur] = 0.0
-    weight = np.exp(beta * (value - value.max(axis=1, keepdims=True)))
-    cdf = np.cumsum(weight, axis=1)
-    choice = np.minimum((cdf < (u_choice[idx] * cdf[:, -1])[:, None]).sum(axis=1), n_countries - 1)
-    moving = (choice != cur) & (value[rows, choice] > 0) & (output > 0)
+             - fee
+             - horizon * home_bias * ((j != home).astype(float) - (cur != home)))
+    value[cur, rows] = 0.0
+    weight = np.exp(beta * (value - value.max(axis=0)))
+    cdf = weight                                   # cumulative sum over countries, in place
+    for k in range(1, n_countries):
+        cdf[k] += cdf[k - 1]
+    choice = np.minimum((cdf < u_choice[idx] * cdf[-1]).sum(axis=0), n_countries - 1)
+    moving = (choice != cur) & (value[choice, rows] > 0) & (output > 0)
     movers, dest = idx[moving], choice[moving]
     # labor-capacity cap on inflows, whole firms in random order
     jobs = (1.0 - firms.automation[movers] * eff[dest]) * (h / productivity[dest]) * firms.output[movers] \

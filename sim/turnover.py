@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 
 def market_price_levels(pi, uc_quality, loc, friction, n_countries):
@@ -11,22 +12,26 @@ def market_price_levels(pi, uc_quality, loc, friction, n_countries):
     q_i = K_{home_i}^(1/θ) is the quality embodied in a firm by its headquarters' calibrated
     capacity scale (the Eaton–Kortum technology level), so a German firm that holds share at
     a high cost is not counted as loss-making for that cost alone.
+
+    Computed as Σ_c F_{c,m} · Σ_{i∈c} (uc_i/q_i)·π_im; the inner sums are one sparse product
+    (a countries × firms matrix with uc_i/q_i at (c_i, i)) with π, which reads π once.
     """
-    per_country = np.stack([np.bincount(loc, pi[:, m] * uc_quality, minlength=n_countries)
-                            for m in range(pi.shape[1])], axis=1)                   # C × M
-    return (per_country * friction).sum(axis=0)
+    n = len(loc)
+    by_country = sparse.csc_matrix((uc_quality, loc, np.arange(n + 1)), shape=(n_countries, n)) @ pi   # C × M
+    return (by_country * friction).sum(axis=0)
 
 
-def relative_price(uc_quality, pi, loc, demand, output, friction, price_level):
+def relative_price(uc_quality, pi, loc, demand, output, friction, price_level, scratch=None):
     """r_i = Σ_m ω_im · (uc_i·F_{c,m}/q_i) / P̄_m: quality-adjusted landed price relative to its markets.
 
     With ω_im = π_im·D_m/Q_i this is r_i = uc_i/(q_i·Q_i) · Σ_m π_im·D_m·F_{c,m}/P̄_m. A firm
-    without sales is compared with its home market only.
+    without sales is compared with its home market only. `scratch` (optional) is a firms ×
+    markets array to look the C × M factors up into.
     """
     inv = np.divide(1.0, price_level, out=np.zeros_like(price_level), where=price_level > 0)
     x = friction * (demand * inv)[None, :]                                    # C × M
-    weighted = np.einsum("ij,ij->i", pi, x[loc])
-    own = friction[loc, loc] * inv[loc]
+    weighted = np.einsum("ij,ij->i", pi, np.take(x, loc, axis=0, out=scratch, mode="clip"))
+    own = (np.diagonal(friction) * inv)[loc]          # F_{c,c}/P̄_c per country, looked up
     has_sales = output > 0
     return np.where(has_sales, uc_quality * weighted / np.where(has_sales, output, 1.0), uc_quality * own)
 
