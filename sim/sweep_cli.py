@@ -1,0 +1,128 @@
+"""`factoryshift sweep` and `factoryshift analyze`: run an experiment file, analyse a sweep folder."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+from sim.errors import UserError
+
+EXECUTORS = ("serial", "process", "dask")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "sweep", help="run an experiment (many runs of a scenario) and analyse it",
+        description="Run every run of EXPERIMENT (a bundled name or a path to an experiment .toml), streaming "
+                    "each finished run to DIR. Running the same command again resumes. Exit status: 0 all runs "
+                    "ok, 1 some run failed, 2 bad input. See docs/experiments.md.")
+    p.add_argument("experiment", metavar="EXPERIMENT")
+    p.add_argument("--out", type=Path, metavar="DIR", help="sweep folder (default results/sweeps/<name>/)")
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes (default: the number of CPUs)")
+    p.add_argument("--executor", choices=EXECUTORS, help="serial, process (default) or dask")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler to connect to (tcp://host:8786); "
+                   "implies --executor dask")
+    p.add_argument("--limit", type=int, metavar="N", help="run at most N more runs, then stop (resume later)")
+    p.add_argument("--rerun", type=int, metavar="RUN_ID", help="re-run one stored run alone and check that it "
+                   "reproduces bit for bit (nothing is written)")
+    p.add_argument("--no-analyze", action="store_true", help="skip the analysis at the end")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=sweep)
+
+    a = sub.add_parser("analyze", help="analyse a sweep folder (lever effects, sensitivity, plots, analysis.md)",
+                       description="Write analysis.md, analysis/*.csv and plots/*.png|svg into DIR.")
+    a.add_argument("dir", type=Path, metavar="DIR")
+    a.set_defaults(func=analyze)
+
+
+def sweep(args) -> int:
+    from sim.experiment import load_experiment
+    from sim.sweep import run_sweep, verify_rerun
+
+    executor_name = args.executor or ("dask" if args.scheduler else "process")
+    if args.scheduler and executor_name != "dask":
+        raise UserError(f"sweep: --scheduler needs --executor dask, got --executor {executor_name}")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"sweep: --workers: must be at least 1, got {args.workers}")
+    if args.limit is not None and args.limit < 0:
+        raise UserError(f"sweep: --limit: must be ≥ 0, got {args.limit}")
+    experiment = load_experiment(args.experiment)
+    out = args.out or Path("results") / "sweeps" / experiment.name
+    if args.rerun is not None:
+        same, message = verify_rerun(out, args.rerun)
+        print(message)
+        return 0 if same else 1
+    workers = args.workers or os.cpu_count() or 1
+    print(f"{experiment.title}: {experiment.design_kind} design, {experiment.n_samples} samples × "
+          f"{experiment.replicates} replicates = {experiment.n_runs} runs of {experiment.firms:,} firms "
+          f"({executor_name}, {workers if executor_name != 'serial' else 1} worker(s)) → {out}/",
+          file=sys.stderr if args.quiet else sys.stdout)
+    with make_executor(executor_name, workers, args.scheduler) as (executor, n):
+        summary = run_sweep(experiment, out, executor, workers=n, limit=args.limit, progress=not args.quiet,
+                            session={"executor": executor_name, "scheduler": args.scheduler})
+    print(summary.line(experiment.name))
+    if summary.failed:
+        print(f"{summary.failed} run(s) failed; their errors are in {out}/runs.parquet (column error) and "
+              f"{out}/runs/*.failed.json. Running the same command again retries them.")
+    if not summary.remaining and not args.no_analyze:
+        if summary.ok:
+            from sim.analysis import analyze as write_analysis
+
+            print(f"analysis written to {write_analysis(out)}")
+        else:
+            print("no analysis: no run succeeded")
+    return 1 if summary.failed else 0
+
+
+@contextlib.contextmanager
+def make_executor(name: str, workers: int, scheduler: str | None):
+    """(executor, number of workers) for `name`; shuts down what it started."""
+    from sim.sweep import SerialExecutor, process_pool
+
+    if name == "serial":
+        yield SerialExecutor(), 1
+    elif name == "process":
+        pool = process_pool(workers)
+        try:
+            yield pool, workers
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    else:
+        yield from _dask(workers, scheduler)
+
+
+def _dask(workers: int, scheduler: str | None):
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise UserError("sweep: --executor dask needs dask[distributed] (pip install 'dask[distributed]')") from None
+    cluster = None
+    try:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="20s")
+            except OSError as exc:
+                raise UserError(f"sweep: --scheduler {scheduler}: cannot connect ({exc})") from None
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        n = sum(client.nthreads().values()) or workers
+        try:
+            yield client.get_executor(pure=False), n
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def analyze(args) -> int:
+    from sim.analysis import analyze as write_analysis
+
+    if not (args.dir / "manifest.json").is_file():
+        raise UserError(f"{args.dir}: not a sweep folder (no manifest.json)")
+    print(f"analysis written to {write_analysis(args.dir)}")
+    return 0

@@ -1,0 +1,239 @@
+"""Storage of a sweep folder: atomic per-run files, the manifest, the lock, and the derived tables.
+
+    manifest.json               experiment file + sha256, resolved base scenario, versions, git commit
+    runs/000042.parquet         run 42's yearly per-country trajectories; its record (seed, factor
+                                values, outcomes) in the Parquet schema metadata under "factoryshift"
+    runs/000043.failed.json     a run that raised: its record and the error
+    runs.parquet                one row per finished run (derived from runs/)
+    outcomes.parquet            one row per run, one column per scalar outcome (derived)
+    trajectories.parquet        one row per run and year, one column per trajectory outcome (derived)
+
+Every file is written to a temporary name and moved into place with `os.replace`, so a
+killed sweep leaves whole files or none; the tables are rebuilt from runs/ a batch at a
+time, so they can never disagree with it and memory does not grow with the sweep.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from sim.errors import UserError
+from sim.experiment import Experiment, parse_experiment
+from sim.provenance import git_commit, library_versions, now_iso
+from sim.scenario import Scenario
+
+FORMAT = "factoryshift-sweep/1"
+META_KEY = b"factoryshift"
+BATCH = 512
+
+
+def run_path(out: Path, run_id: int, failed: bool = False) -> Path:
+    return out / "runs" / (f"{run_id:06d}.failed.json" if failed else f"{run_id:06d}.parquet")
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def scan(out: Path) -> tuple[set[int], set[int]]:
+    """(ok run ids, failed run ids) present in out/runs."""
+    ok, failed = set(), set()
+    with os.scandir(out / "runs") as entries:
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            if name.endswith(".failed.json"):
+                failed.add(int(name[:-12]))
+            elif name.endswith(".parquet"):
+                ok.add(int(name[:-8]))
+    return ok, failed - ok
+
+
+def scenario_from_manifest(manifest: dict) -> Scenario:
+    import tomllib
+
+    s = manifest["scenario"]
+    return Scenario(s["name"], tomllib.loads(s["toml"]))
+
+
+def load_sweep(out: str | Path) -> tuple[Experiment, dict]:
+    """The experiment and manifest of a sweep folder (the base scenario as recorded, not re-read)."""
+    out = Path(out)
+    try:
+        manifest = json.loads((out / "manifest.json").read_text())
+    except FileNotFoundError:
+        raise UserError(f"{out}: not a sweep folder (no manifest.json)") from None
+    e = manifest["experiment"]
+    experiment = parse_experiment(e["content"], source=e["file"], name=e["name"],
+                                  scenario=scenario_from_manifest(manifest))
+    return experiment, manifest
+
+
+def make_manifest(experiment: Experiment) -> dict:
+    toml = experiment.scenario.to_toml()
+    return {
+        "format": FORMAT,
+        "experiment": {"name": experiment.name, "file": experiment.source, "title": experiment.title,
+                       "sha256": experiment.sha256, "content": experiment.text},
+        "design": {"kind": experiment.design_kind, "samples": experiment.samples,
+                   "n_samples": experiment.n_samples, "replicates": experiment.replicates,
+                   "n_runs": experiment.n_runs, "seed": experiment.seed, "firms": experiment.firms,
+                   "factors": [f.path for f in experiment.factors],
+                   "seeds": "replicate r of every sample: numpy.random.SeedSequence(seed).spawn(replicates)[r]"},
+        "scenario": {"name": experiment.scenario.name, "ref": experiment.scenario_ref,
+                     "sha256": _sha(toml), "toml": toml, "fixed": experiment.fixed},
+        "versions": library_versions(),
+        "git_commit": git_commit(),
+        "created": now_iso(),
+        "sessions": [],
+    }
+
+
+def _sha(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def prepare(out: Path, experiment: Experiment, session: dict) -> dict:
+    """Create or reopen a sweep folder; refuse one that holds a different experiment."""
+    from sim.api import json_safe
+
+    manifest_path = out / "manifest.json"
+    fresh = make_manifest(experiment)
+    if manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text())
+        old, new = manifest["experiment"]["sha256"], experiment.sha256
+        if old != new:
+            raise UserError(f"{out}: holds a sweep of a different version of {manifest['experiment']['file']} "
+                            f"(sha256 {old[:12]}… there, {new[:12]}… now); use another --out or delete {out}")
+        if manifest["scenario"]["sha256"] != fresh["scenario"]["sha256"]:
+            raise UserError(f"{out}: scenario {manifest['scenario']['ref']!r} has changed since this sweep began; "
+                            f"use another --out or delete {out}")
+        if manifest.get("git_commit") != fresh["git_commit"]:
+            print(f"warning: {out}: sweep began at commit {manifest.get('git_commit')}, resuming at "
+                  f"{fresh['git_commit']}", file=sys.stderr)
+    else:
+        if out.is_dir() and any(p.name != ".lock" for p in out.iterdir()):
+            raise UserError(f"{out}: exists and is not a sweep folder (no manifest.json); choose another --out")
+        manifest = fresh
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    manifest["sessions"] = [*manifest.get("sessions", []), session]
+    atomic_write(manifest_path, (json.dumps(json_safe(manifest), indent=2) + "\n").encode())
+    for stale in (out / "runs").glob(".tmp-*"):  # a previous coordinator was killed mid-write
+        stale.unlink(missing_ok=True)
+    return manifest
+
+
+class Lock:
+    """An exclusive lock on the sweep folder (released by the OS if the process dies)."""
+
+    def __init__(self, out: Path):
+        self.path, self.fh = out / ".lock", None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.path, "a")
+        try:
+            import fcntl
+
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # pragma: no cover - not POSIX
+            pass
+        except BlockingIOError:
+            self.fh.close()
+            raise UserError(f"{self.path.parent}: another sweep is writing to this folder") from None
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+
+def store(out: Path, result: dict) -> None:
+    """Write one finished run (atomically); a success replaces an earlier failure record."""
+    record = result["record"]
+    run_id = record["run_id"]
+    if result["data"] is not None:
+        atomic_write(run_path(out, run_id), result["data"])
+        run_path(out, run_id, failed=True).unlink(missing_ok=True)
+    else:
+        atomic_write(run_path(out, run_id, failed=True), (json.dumps(record, indent=1) + "\n").encode())
+
+
+def read_record(out: Path, run_id: int, failed: bool = False) -> dict:
+    path = run_path(out, run_id, failed)
+    if failed:
+        return json.loads(path.read_text())
+    import pyarrow.parquet as pq
+
+    return json.loads(pq.read_schema(path).metadata[META_KEY])
+
+
+def build_tables(out: Path, experiment: Experiment) -> None:
+    """(Re)build runs.parquet, outcomes.parquet and trajectories.parquet from runs/, a batch at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ok, failed = scan(out)
+    factor_types = {f.path: (pa.bool_() if f.values is not None and isinstance(f.values[0], bool)
+                             else pa.int64() if f.integer else pa.float64()) for f in experiment.factors}
+    keys = [("run_id", pa.int64()), ("sample", pa.int64()), ("replicate", pa.int64())]
+    schemas = {
+        "runs": pa.schema([*keys, ("seed_entropy", pa.int64()), ("spawn_key", pa.string()),
+                           *factor_types.items(), ("status", pa.string()), ("error", pa.string()),
+                           ("seconds", pa.float64())]),
+        "outcomes": pa.schema([*keys, *[(o.name, pa.float64()) for o in experiment.scalar_outcomes]]),
+    }
+    if experiment.trajectory_outcomes:
+        schemas["trajectories"] = pa.schema([*keys, ("year", pa.int64()),
+                                             *[(o.name, pa.float64()) for o in experiment.trajectory_outcomes]])
+    tmp = {name: out / f".tmp-{os.getpid()}-{name}.parquet" for name in schemas}
+    writers = {name: pq.ParquetWriter(tmp[name], schema) for name, schema in schemas.items()}
+    rows: dict[str, list[dict]] = {name: [] for name in schemas}
+
+    def flush():
+        for name, batch in rows.items():
+            if batch:
+                writers[name].write_table(pa.Table.from_pylist(batch, schema=schemas[name]))
+                batch.clear()
+
+    try:
+        for run_id in sorted(ok | failed):
+            rec = read_record(out, run_id, failed=run_id not in ok)
+            key = {"run_id": run_id, "sample": rec["sample"], "replicate": rec["replicate"]}
+            rows["runs"].append({**key, "seed_entropy": rec["seed_entropy"],
+                                 "spawn_key": json.dumps(rec["spawn_key"]), **rec["values"], "status": rec["status"],
+                                 "error": rec.get("error"), "seconds": rec["seconds"]})
+            outcomes = rec.get("outcomes", {})
+            rows["outcomes"].append({**key, **{o.name: outcomes.get(o.name, float("nan"))
+                                               for o in experiment.scalar_outcomes}})
+            traj = rec.get("trajectories") or {}
+            if "trajectories" in rows and traj:
+                for i, year in enumerate(traj["year"]):
+                    rows["trajectories"].append({**key, "year": year, **{o.name: traj[o.name][i]
+                                                                         for o in experiment.trajectory_outcomes}})
+            if len(rows["runs"]) >= BATCH:
+                flush()
+        flush()
+    finally:
+        for writer in writers.values():
+            writer.close()
+    for name, path in tmp.items():
+        os.replace(path, out / f"{name}.parquet")
+
+
+def read_table(source, columns=None):
+    """A Parquet file as an Arrow table, without its metadata, read without Arrow's thread pools.
+
+    (pyarrow's pools can abort the interpreter at exit, apache/arrow#34314.)
+    """
+    import pyarrow.parquet as pq
+
+    return pq.read_table(source, columns=columns, use_threads=False, pre_buffer=False).replace_schema_metadata(None)
