@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import time
@@ -112,6 +113,7 @@ def main(argv=None) -> int:
     first = rows[0][2] / rows[0][3]
     verdict = "met" if med <= TARGET_RATIO else "MISSED"
     top = max(groups.items(), key=lambda kv: kv[1])
+    print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(f"summary: profile_step at {args.firms:,} firms: step/np.power median {med:.2f} "
           f"(first step {first:.2f}); target ≤ {TARGET_RATIO:g} {verdict}; largest share "
           f"{top[0]} {100 * top[1] / step_total:.0f} %")

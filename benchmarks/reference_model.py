@@ -589,21 +589,35 @@ FIRM_FIELDS = ("id", "home", "location", "productivity", "capacity", "automation
                "output")
 
 
+#: Entries smaller than this fraction of a quantity's largest value are compared with that
+#: fraction of the largest value instead of their own size (relative where values are large).
+FLOOR = 1e-6
+
+
 def max_relative_difference(x, y) -> float:
-    """max |x − y| / max(|x|, |y|) over the entries (0 where both are 0; equal infinities are equal)."""
+    """max |x − y| / max(|x|, |y|, FLOOR · max|x|) over the entries (equal entries, also equal
+    infinities, count 0).
+
+    The floor matters where a quantity is pure rounding noise: a firm whose automation is
+    1e-16 below α_max "adopts" a step of 1e-16 and asks for a subsidy of 1e-8 US$, which
+    both models compute, but not to 1e-9 relative.
+    """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.shape != y.shape:
         return math.inf
     same = (x == y) | (np.isnan(x) & np.isnan(y))
     if same.all():
         return 0.0
-    scale = np.maximum(np.abs(x), np.abs(y))
-    with np.errstate(invalid="ignore"):
+    finite = np.abs(x[np.isfinite(x)])
+    floor = FLOOR * (finite.max() if finite.size else 0.0)
+    scale = np.maximum(np.maximum(np.abs(x), np.abs(y)), floor)
+    with np.errstate(invalid="ignore", divide="ignore"):
         return float(np.max(np.where(same, 0.0, np.abs(x - y) / scale)))
 
 
 def compare(fast, slow: ReferenceModel) -> dict[str, float]:
-    """Largest relative difference between the vectorised `fast` and the reference `slow` run, per quantity.
+    """Largest relative difference (`max_relative_difference`) between the vectorised `fast` and the
+    reference `slow` run, per quantity.
 
     Firms (living and exited, in id order): every field of `FIRM_FIELDS` plus ``pi``; countries: every
     column of ``recorder.countries()``, plus the origin × destination relocation flows. Integer

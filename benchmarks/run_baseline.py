@@ -12,6 +12,7 @@ Target: < 1 s per run.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -47,6 +48,7 @@ def main(argv=None) -> int:
     print(f"  firm-years        {fy:,} simulated ({nominal:,} = firms at start × years)")
     print(f"  per firm-year     {1e6 * med / fy:.3f} µs   ({1e6 * med / nominal:.3f} µs per nominal firm-year)")
     verdict = "met" if med < TARGET_SECONDS else "MISSED"
+    print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(f"summary: run_baseline median {med:.3f} s per run ({1e6 * med / fy:.3f} µs/firm-year); "
           f"target < {TARGET_SECONDS:g} s {verdict}")
     return 0

@@ -7,7 +7,7 @@ the Python interpreter and the imported libraries, about 150 MB). The largest si
 checks the run's invariants: production shares sum to 1 in every year (±1e-9), every
 market's shares π sum to 1 at the end, no subsidy above its fund, no NaN anywhere.
 
-    .venv/bin/python benchmarks/scaling.py [--sizes 1000 10000 100000 1000000] [--repeats 5 5 3 3]
+    .venv/bin/python benchmarks/scaling.py [--sizes 1000 10000 100000 1000000] [--repeats 5 5 5 3]
 
 Targets: ≤ 0.5 µs per firm-year at 100k; 1M firms in < 30 s and < 4 GB; log–log slope of
 time vs firms ≤ 1.1 between 10k and 1M.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -70,7 +71,7 @@ def run_child(firms: int, check: bool) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
-    ap.add_argument("--repeats", type=int, nargs="+", default=[5, 5, 3, 3],
+    ap.add_argument("--repeats", type=int, nargs="+", default=[5, 5, 5, 3],
                     help="runs per size (the last value is reused for further sizes)")
     args = ap.parse_args(argv)
     results = {}
@@ -112,6 +113,7 @@ def main(argv=None) -> int:
         ok = results[hi]["first"]["invariants_ok"]
         parts.append(f"invariants {'ok' if ok else 'VIOLATED'}")
         verdicts.append(ok)
+    print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(f"summary: scaling {'; '.join(parts)}; "
           f"{'all targets met' if all(verdicts) else 'SOME TARGET MISSED'} "
           f"(≤0.5 µs at 100k, 1M <30 s and <4 GB, slope ≤1.1)")

@@ -14,6 +14,7 @@ Target: the vectorised model at least 50× faster at 10,000 firms.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -72,6 +73,7 @@ def main(argv=None) -> int:
         del slow_model
     n_big = max(ratios)
     verdict = "met" if ratios[n_big] >= TARGET_RATIO else "MISSED"
+    print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     print("summary: vectorised vs reference " + ", ".join(f"{r:.0f}× at {n:,} firms" for n, r in ratios.items())
           + f"; target ≥ {TARGET_RATIO:g}× at {n_big:,} {verdict}")
     return 0

@@ -1,7 +1,8 @@
 """The vectorised model against the plain-Mesa reference (benchmarks/reference_model.py).
 
 Both runs get the same random numbers (`RecordingDraws` → `ReplayDraws`); after ten years
-every firm's state and every country aggregate must agree to 1e-9 (relative), with every
+every firm's state and every country aggregate must agree to 1e-9 (relative, values below
+1e-6 of a quantity's largest value relative to that: `max_relative_difference`), with every
 mechanism active: policy schedules, tariffs, adoption with a binding and an uncapped
 subsidy fund, relocation with incentives (one limited to home firms), entry and exit.
 """
