@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim.adoption import RATION_SAFETY
+from sim.adoption import MIN_STEP, RATION_SAFETY
 from sim.countries import CountryState
-from sim.model import Draws
+from sim.draws import Draws
 from sim.parameters import LEVERS
 from sim.record import Recorder
 from sim.scenario import Scenario, load_scenario
@@ -55,6 +55,16 @@ class RecordingDraws(Draws):
 
     def normal(self, n: int) -> np.ndarray:
         x = super().normal(n)
+        self.log.append(("normal", x.copy()))
+        return x
+
+    def keyed_uniform(self, keys, year, stream) -> np.ndarray:
+        x = super().keyed_uniform(keys, year, stream)
+        self.log.append(("uniform", x.copy()))
+        return x
+
+    def keyed_normal(self, keys, year, stream) -> np.ndarray:
+        x = super().keyed_normal(keys, year, stream)
         self.log.append(("normal", x.copy()))
         return x
 
@@ -203,7 +213,8 @@ class Firm(mesa.Agent):
         saving = self.adopt_step * (m.eff[c] * m.ell[c] - m.ai_cost) * self.output / self.productivity
         self.capex = self.adopt_step * m.capex_per_output * self.output
         self.adopt_value = saving * p["payback_horizon"]
-        self.candidate = (self.adopt_step > 0 and self.adopt_value > self.capex * (1.0 - country.ai_subsidy_rate)
+        self.candidate = (self.adopt_step > MIN_STEP * p["adoption_step"]
+                          and self.adopt_value > self.capex * (1.0 - country.ai_subsidy_rate)
                           and self.u_adopt < m.hazard[c])
 
     def apply_adoption(self):
@@ -449,7 +460,8 @@ class ReferenceModel(mesa.Model):
         requested = self._sum_by_location(lambda f: C[f.location].ai_subsidy_rate * f.capex if f.candidate else 0.0)
         self.granted = []
         for c, r in zip(C, requested):
-            ratio = min(1.0, c.ai_fund / r) if r > 0 else 1.0
+            fund = c.ai_fund if c.ai_fund >= 1.0 else 0.0  # under a dollar pays nothing
+            ratio = min(1.0, fund / r) if r > 0 else 1.0
             self.granted.append(c.ai_subsidy_rate * (ratio * RATION_SAFETY if ratio < 1.0 else 1.0))
         self._visit("apply_adoption")
         spent = self._sum_by_location(lambda f: self.granted[f.location] * f.capex if f.adopts else 0.0)

@@ -11,6 +11,8 @@ from sim.market import country_sums
 #: Safety factor on the rationing ratio so that floating-point rounding can never
 #: make the sum of grants exceed the fund.
 RATION_SAFETY = 1.0 - 1e-12
+#: A firm closer to α_max than this share of Δα counts as fully automated (no sliver adoptions).
+MIN_STEP = 1e-9
 
 
 @dataclass
@@ -51,13 +53,13 @@ def adopt(*, alpha, phi, loc, output, ell, eff, ai_cost, capex_per_output, alpha
         payback_ok = saving_i · H > capex_i · (1 − s_c)
         candidate  = payback_ok and u_i < h_c                      (Bass hazard)
 
-    The fund rations the subsidy pro rata: requested_c = Σ_candidates s_c·capex_i,
+    The fund (a fund under US$1 counts as 0) rations the subsidy pro rata: requested_c = Σ_candidates s_c·capex_i,
     ρ_c = min(1, fund_c / requested_c), granted rate s'_c = s_c·ρ_c. A candidate adopts if
     the payback test still holds at s'_c; spent_c = Σ_adopters s'_c·capex_i ≤ fund_c.
     """
     loc = loc.astype(np.intp)          # one conversion for the look-ups below
     step = np.minimum(d_alpha, alpha_max - alpha)
-    eligible = step > 0
+    eligible = step > MIN_STEP * d_alpha  # not a rounding error's worth below α_max
     saving = step * (eff * ell - ai_cost)[loc] * output / phi
     capex = step * capex_per_output * output
     value = saving * horizon
@@ -66,7 +68,8 @@ def adopt(*, alpha, phi, loc, output, ell, eff, ai_cost, capex_per_output, alpha
     c_idx = np.flatnonzero(candidate)
     c_loc, c_capex, c_value = loc[c_idx], capex[c_idx], value[c_idx]
     requested = np.bincount(c_loc, subsidy_rate[c_loc] * c_capex, minlength=n_countries)
-    ratio = np.minimum(1.0, np.divide(fund, requested, out=np.ones(n_countries), where=requested > 0))
+    fund = np.where(fund < 1.0, 0.0, fund)  # under a dollar pays nothing (and avoids subnormal rounding)
+    ratio = np.divide(fund, requested, out=np.ones(n_countries), where=requested > fund)
     granted_rate = subsidy_rate * np.where(ratio < 1.0, ratio * RATION_SAFETY, 1.0)
     granted = c_value > c_capex * (1.0 - granted_rate)[c_loc]
     spent = np.bincount(c_loc[granted], granted_rate[c_loc[granted]] * c_capex[granted], minlength=n_countries)

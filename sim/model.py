@@ -13,26 +13,10 @@ import numpy as np
 
 from sim import adoption, labor, market, relocation, turnover
 from sim.countries import Country, CountryState
+from sim.draws import Draws
 from sim.firms import FirmPopulation, FirmView
 from sim.record import Recorder
 from sim.scenario import Scenario, load_scenario
-
-
-class Draws:
-    """All of a run's randomness, drawn in vector form from the model's Generator.
-
-    Submodels never touch a Generator directly; they receive arrays from here, so a
-    reference implementation can be handed the very same numbers.
-    """
-
-    def __init__(self, rng: np.random.Generator):
-        self.rng = rng
-
-    def uniform(self, n: int) -> np.ndarray:
-        return self.rng.random(n)
-
-    def normal(self, n: int) -> np.ndarray:
-        return self.rng.standard_normal(n)
 
 
 class FactoryShiftModel(mesa.Model):
@@ -183,11 +167,13 @@ class FactoryShiftModel(mesa.Model):
             alpha=f.automation, phi=f.productivity, loc=f.location, output=f.output, ell=self._ell(),
             eff=self._eff(), ai_cost=self.ai_cost, capex_per_output=self.capex_per_output,
             alpha_max=p["alpha_max"], d_alpha=p["adoption_step"], horizon=p["payback_horizon"], hazard=hazard,
-            subsidy_rate=s.ai_subsidy_rate, fund=s.ai_fund, u=self.draws.uniform(len(f)), n_countries=n)
+            subsidy_rate=s.ai_subsidy_rate, fund=s.ai_fund, u=self.draws.keyed_uniform(f.id, self.year, "adopt"),
+            n_countries=n)
         f.automation = f.automation + adopted.step
         values = self._aggregates(uc, hours, supply, tightness, wage_now, adopted)
         # 6. relocation
-        u_review, u_choice, u_order = (self.draws.uniform(len(f)) for _ in range(3))
+        u_review, u_choice, u_order = (self.draws.keyed_uniform(f.id, self.year, stream)
+                                       for stream in ("review", "choice", "order"))
         moved = relocation.relocate(
             firms=f, reviewers=u_review < p["relocation_review_rate"], demand=self.demand, ell=self._ell(),
             eff=self._eff(), ai_cost=self.ai_cost, other_cost=s.other_cost, friction=friction,
@@ -222,7 +208,10 @@ class FactoryShiftModel(mesa.Model):
         entrant_cost = market.unit_cost(mean_alpha, np.ones(n), np.arange(n), self._ell(), self._eff(),
                                         self.ai_cost, s.other_cost) / self.quality
         prob = turnover.entry_probabilities(share, entrant_cost, p["entry_cost_sharpness"])
-        u_loc, z_phi, z_cap = self.draws.uniform(n_new), self.draws.normal(n_new), self.draws.normal(n_new)
+        k = np.arange(n_new)  # entrants are keyed by their number within the year
+        u_loc = self.draws.keyed_uniform(k, self.year, "entry_location")
+        z_phi = self.draws.keyed_normal(k, self.year, "entry_productivity")
+        z_cap = self.draws.keyed_normal(k, self.year, "entry_capacity")
         loc = turnover.draw_categorical(prob, u_loc).astype(np.int8)
         f.add(home=loc, location=loc,
               productivity=turnover.lognormal_mean_one(p["productivity_sigma"], z_phi),
