@@ -10,6 +10,8 @@ Parquet bytes, so they need no shared file system (dask workers on other machine
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import ctypes
 import io
 import json
 import os
@@ -29,12 +31,13 @@ from sim.sweep_store import (
     META_KEY,
     Lock,
     build_tables,
+    count_runs,
     load_sweep,
     prepare,
     read_record,
     read_table,
     run_path,
-    scan,
+    run_status,
     store,
 )
 
@@ -72,9 +75,51 @@ def simulate(task: Task):
         raise RuntimeError(f"injected failure of run {task.run_id} ({FAIL_ENV}, a testing aid)")
     scenario = apply_overrides(task.base, task.overrides, source=f"run {task.run_id}")
     seed = np.random.SeedSequence(task.entropy, spawn_key=task.spawn_key)
-    model = FactoryShiftModel(scenario, seed=seed, firms=task.firms)
-    model.run()
+    with single_threaded_blas():
+        model = FactoryShiftModel(scenario, seed=seed, firms=task.firms)
+        model.run()
     return model.recorder.countries()
+
+
+_BLAS: list | None = None
+
+
+def _blas_libs() -> list:
+    """(get, set) thread-count functions of every OpenBLAS loaded in this process (Linux; else none)."""
+    global _BLAS
+    if _BLAS is None:
+        _BLAS = []
+        try:
+            with open("/proc/self/maps") as fh:
+                paths = sorted({line.split()[-1] for line in fh if "openblas" in line.lower() and ".so" in line})
+        except OSError:
+            paths = []
+        for path in paths:
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for name in ("scipy_openblas{}64_", "scipy_openblas{}", "openblas{}64_", "openblas{}"):
+                get, put = (getattr(lib, name.format(f"_{op}_num_threads"), None) for op in ("get", "set"))
+                if get is not None and put is not None:
+                    _BLAS.append((get, put))
+                    break
+    return _BLAS
+
+
+@contextlib.contextmanager
+def single_threaded_blas():
+    """Run with one BLAS thread (restored afterwards): the model's matrix products are small, so
+    BLAS threads only compete with the worker processes for the cores (measured: ~2x slower on 2 cores)."""
+    libs = _blas_libs()
+    before = [get() for get, _ in libs]
+    for _, put in libs:
+        put(1)
+    try:
+        yield
+    finally:
+        for (_, put), n in zip(libs, before):
+            put(n)
 
 
 def to_table(frame, run_id: int, meta: dict | None = None):
@@ -229,12 +274,11 @@ def run_sweep(experiment: Experiment, out: str | Path, executor: cf.Executor | N
     t0 = time.perf_counter()
     with Lock(out):
         prepare(out, experiment, session)
-        ok, failed = scan(out)
-        skipped = len(ok)
-        todo_n = experiment.n_runs - len(ok)
+        skipped, _ = count_runs(out, experiment.n_runs)
+        todo_n = experiment.n_runs - skipped
         if limit is not None:
             todo_n = min(todo_n, limit)
-        todo = (i for i in range(experiment.n_runs) if i not in ok)
+        todo = (i for i in range(experiment.n_runs) if run_status(out, i) != "ok")
         stream = tasks(experiment, (i for _, i in zip(range(todo_n), todo)), fail)
         bar = Progress(todo_n, experiment.name, progress)
         pending: dict[cf.Future, int] = {}
@@ -267,8 +311,8 @@ def run_sweep(experiment: Experiment, out: str | Path, executor: cf.Executor | N
             raise RuntimeError(f"the executor lost runs ({type(broken).__name__}: {broken}); finished runs are "
                                f"saved in {out} — run the same command again to resume")
         build_tables(out, experiment)
-        ok, failed = scan(out)
-    return SweepSummary(out, experiment.n_runs, ran, skipped, len(ok), len(failed), time.perf_counter() - t0)
+        ok, failed = count_runs(out, experiment.n_runs)
+    return SweepSummary(out, experiment.n_runs, ran, skipped, ok, failed, time.perf_counter() - t0)
 
 
 # ---------------------------------------------------------------------------------- re-running one run
@@ -280,7 +324,7 @@ def rerun(out: str | Path, run_id: int):
         raise UserError(f"{out}: run {run_id} does not exist (runs are 0–{experiment.n_runs - 1})")
     task = next(tasks(experiment, [run_id]))
     for path, failed in ((run_path(out, run_id), False), (run_path(out, run_id, True), True)):
-        if path.is_file():  # use the seed and values as recorded, not as re-derived
+        if os.path.isfile(path):  # use the seed and values as recorded, not as re-derived
             rec = read_record(out, run_id, failed)
             task = Task(run_id, rec["sample"], rec["replicate"], rec["values"], {
                 **{p: rec["values"][f.path] for f in experiment.factors for p in f.paths}},
@@ -293,8 +337,8 @@ def verify_rerun(out: str | Path, run_id: int) -> tuple[bool, str]:
     """Re-run one run and compare it with the stored file, value for value."""
     import pyarrow.parquet as pq
 
-    path = run_path(Path(out), run_id)
-    if not path.is_file():
+    path = run_path(out, run_id)
+    if not os.path.isfile(path):
         raise UserError(f"{out}: run {run_id} has no stored result to compare with")
     fresh = rerun(out, run_id)
     stored = read_table(path)

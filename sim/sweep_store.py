@@ -15,6 +15,7 @@ time, so they can never disagree with it and memory does not grow with the sweep
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -27,33 +28,38 @@ from sim.scenario import Scenario
 
 FORMAT = "factoryshift-sweep/1"
 META_KEY = b"factoryshift"
-BATCH = 512
+BATCH = 64          # runs per batch of rows when (re)building the tables
 
 
-def run_path(out: Path, run_id: int, failed: bool = False) -> Path:
-    return out / "runs" / (f"{run_id:06d}.failed.json" if failed else f"{run_id:06d}.parquet")
+def run_path(out: str | Path, run_id: int, failed: bool = False) -> str:
+    """The file of one run, as a plain string: `pathlib` would intern every run's file name
+    (immortal strings since Python 3.12), so the coordinator's memory would grow with the sweep."""
+    return os.path.join(out, "runs", f"{run_id:06d}.failed.json" if failed else f"{run_id:06d}.parquet")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+def atomic_write(path: str | Path, data: bytes) -> None:
+    head, name = os.path.split(path)
+    tmp = os.path.join(head, f".tmp-{os.getpid()}-{name}")
     with open(tmp, "wb") as fh:
         fh.write(data)
     os.replace(tmp, path)
 
 
-def scan(out: Path) -> tuple[set[int], set[int]]:
-    """(ok run ids, failed run ids) present in out/runs."""
-    ok, failed = set(), set()
-    with os.scandir(out / "runs") as entries:
-        for entry in entries:
-            name = entry.name
-            if name.startswith("."):
-                continue
-            if name.endswith(".failed.json"):
-                failed.add(int(name[:-12]))
-            elif name.endswith(".parquet"):
-                ok.add(int(name[:-8]))
-    return ok, failed - ok
+def run_status(out: str | Path, run_id: int) -> str | None:
+    """"ok", "failed" or None (not run, or lost in flight)."""
+    if os.path.isfile(run_path(out, run_id)):
+        return "ok"
+    return "failed" if os.path.isfile(run_path(out, run_id, failed=True)) else None
+
+
+def count_runs(out: Path, n_runs: int) -> tuple[int, int]:
+    """(ok, failed) runs in the folder, counted without holding a list of them."""
+    ok = failed = 0
+    for run_id in range(n_runs):
+        status = run_status(out, run_id)
+        ok += status == "ok"
+        failed += status == "failed"
+    return ok, failed
 
 
 def scenario_from_manifest(manifest: dict) -> Scenario:
@@ -76,7 +82,7 @@ def load_sweep(out: str | Path) -> tuple[Experiment, dict]:
     return experiment, manifest
 
 
-def make_manifest(experiment: Experiment) -> dict:
+def make_manifest(experiment: Experiment, commit: str | None) -> dict:
     toml = experiment.scenario.to_toml()
     return {
         "format": FORMAT,
@@ -90,7 +96,7 @@ def make_manifest(experiment: Experiment) -> dict:
         "scenario": {"name": experiment.scenario.name, "ref": experiment.scenario_ref,
                      "sha256": _sha(toml), "toml": toml, "fixed": experiment.fixed},
         "versions": library_versions(),
-        "git_commit": git_commit(),
+        "git_commit": commit,
         "created": now_iso(),
         "sessions": [],
     }
@@ -107,7 +113,7 @@ def prepare(out: Path, experiment: Experiment, session: dict) -> dict:
     from sim.api import json_safe
 
     manifest_path = out / "manifest.json"
-    fresh = make_manifest(experiment)
+    fresh = make_manifest(experiment, session.get("git_commit") or git_commit())
     if manifest_path.is_file():
         manifest = json.loads(manifest_path.read_text())
         old, new = manifest["experiment"]["sha256"], experiment.sha256
@@ -127,7 +133,7 @@ def prepare(out: Path, experiment: Experiment, session: dict) -> dict:
     (out / "runs").mkdir(parents=True, exist_ok=True)
     manifest["sessions"] = [*manifest.get("sessions", []), session]
     atomic_write(manifest_path, (json.dumps(json_safe(manifest), indent=2) + "\n").encode())
-    for stale in (out / "runs").glob(".tmp-*"):  # a previous coordinator was killed mid-write
+    for stale in [*out.glob(".tmp-*"), *(out / "runs").glob(".tmp-*")]:  # a coordinator killed mid-write
         stale.unlink(missing_ok=True)
     return manifest
 
@@ -162,7 +168,8 @@ def store(out: Path, result: dict) -> None:
     run_id = record["run_id"]
     if result["data"] is not None:
         atomic_write(run_path(out, run_id), result["data"])
-        run_path(out, run_id, failed=True).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(run_path(out, run_id, failed=True))
     else:
         atomic_write(run_path(out, run_id, failed=True), (json.dumps(record, indent=1) + "\n").encode())
 
@@ -170,7 +177,8 @@ def store(out: Path, result: dict) -> None:
 def read_record(out: Path, run_id: int, failed: bool = False) -> dict:
     path = run_path(out, run_id, failed)
     if failed:
-        return json.loads(path.read_text())
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
     import pyarrow.parquet as pq
 
     return json.loads(pq.read_schema(path).metadata[META_KEY])
@@ -181,7 +189,6 @@ def build_tables(out: Path, experiment: Experiment) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    ok, failed = scan(out)
     factor_types = {f.path: (pa.bool_() if f.values is not None and isinstance(f.values[0], bool)
                              else pa.int64() if f.integer else pa.float64()) for f in experiment.factors}
     keys = [("run_id", pa.int64()), ("sample", pa.int64()), ("replicate", pa.int64())]
@@ -205,8 +212,11 @@ def build_tables(out: Path, experiment: Experiment) -> None:
                 batch.clear()
 
     try:
-        for run_id in sorted(ok | failed):
-            rec = read_record(out, run_id, failed=run_id not in ok)
+        for run_id in range(experiment.n_runs):
+            status = run_status(out, run_id)
+            if status is None:
+                continue
+            rec = read_record(out, run_id, failed=status == "failed")
             key = {"run_id": run_id, "sample": rec["sample"], "replicate": rec["replicate"]}
             rows["runs"].append({**key, "seed_entropy": rec["seed_entropy"],
                                  "spawn_key": json.dumps(rec["spawn_key"]), **rec["values"], "status": rec["status"],
