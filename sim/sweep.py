@@ -280,7 +280,7 @@ def run_sweep(experiment: Experiment, out: str | Path, executor: cf.Executor | N
             todo_n = min(todo_n, limit)
         todo = (i for i in range(experiment.n_runs) if run_status(out, i) != "ok")
         stream = tasks(experiment, (i for _, i in zip(range(todo_n), todo)), fail)
-        bar = Progress(todo_n, experiment.name, progress)
+        bar = None  # created after the first submissions: a forking pool starts its workers before tqdm's thread
         pending: dict[cf.Future, int] = {}
         ran, broken = 0, None
         try:
@@ -290,6 +290,7 @@ def run_sweep(experiment: Experiment, out: str | Path, executor: cf.Executor | N
                     if task is None:
                         break
                     pending[executor.submit(run_task, task)] = task.run_id
+                bar = bar or Progress(todo_n, experiment.name, progress)
                 if not pending:
                     break
                 done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
@@ -304,7 +305,8 @@ def run_sweep(experiment: Experiment, out: str | Path, executor: cf.Executor | N
                     ran += 1
                     bar.update(result["data"] is not None)
         finally:
-            bar.close()
+            if bar is not None:
+                bar.close()
             for future in pending:
                 future.cancel()
         if broken is not None:
