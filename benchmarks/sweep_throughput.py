@@ -59,7 +59,8 @@ def experiment(tmp: Path, runs: int, firms: int, end_year: int):
 
 
 def timed_sweep(exp, out: Path, executor_name: str, workers: int = 2) -> float:
-    from sim.sweep import SerialExecutor, process_pool, run_sweep
+    from sim.parallel import process_pool
+    from sim.sweep import SerialExecutor, run_sweep
 
     executor = SerialExecutor() if executor_name == "serial" else process_pool(workers)
     try:
@@ -74,7 +75,8 @@ def timed_sweep(exp, out: Path, executor_name: str, workers: int = 2) -> float:
 
 def child_memory(runs: int, firms: int, end_year: int) -> None:
     """In a fresh process: one sweep on 2 workers; print the coordinator's peaks as JSON."""
-    from sim.sweep import process_pool, run_sweep
+    from sim.parallel import process_pool
+    from sim.sweep import run_sweep
 
     with tempfile.TemporaryDirectory() as tmp:
         exp = experiment(Path(tmp), runs, firms, end_year)

@@ -16,18 +16,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import tempfile
-import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.errors import UserError, did_you_mean
+from sim.parallel import process_pool, single_threaded_blas
 from sim.scenario import Scenario, load_scenario
 
 #: Countries shown by default: the essay's protagonists and the relocation destinations.
@@ -35,9 +32,6 @@ DEFAULT_COUNTRIES = ("CHN", "USA", "XEU", "IND", "KOR", "VNM", "MEX")
 #: Columns of the per-replicate trajectories kept from each run.
 KEPT = ("production_share", "automation", "wage")
 PERCENTILES = (5, 95)
-#: Worker start method: "fork" on Linux (fast, and scripts need no ``__main__`` guard);
-#: "spawn" elsewhere (macOS and Windows), where scripts must guard their entry point.
-START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
 
 
 @dataclass
@@ -114,7 +108,8 @@ def _run_task(task: tuple[Scenario, np.random.SeedSequence, int | None]) -> pd.D
     from sim.model import FactoryShiftModel
 
     scenario, seed, firms = task
-    model = FactoryShiftModel(scenario, seed=seed, firms=firms).run()
+    with single_threaded_blas():
+        model = FactoryShiftModel(scenario, seed=seed, firms=firms).run()
     frame = model.recorder.countries()
     return frame[["year", "country", *KEPT]]
 
@@ -123,14 +118,8 @@ def _execute(tasks: list, workers: int) -> list[pd.DataFrame]:
     """Results in task order, serially or on `workers` local processes."""
     if workers <= 1 or len(tasks) <= 1:
         return [_run_task(t) for t in tasks]
-    with warnings.catch_warnings():
-        # Python 3.12 warns on fork() whenever the process has other OS threads (here the
-        # idle BLAS pool, which registers fork handlers). The workers run only our numpy
-        # code and exit with the pool.
-        warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
-                                category=DeprecationWarning)
-        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=get_context(START_METHOD)) as pool:
-            return list(pool.map(_run_task, tasks, chunksize=max(1, len(tasks) // (4 * workers))))
+    with process_pool(min(workers, len(tasks))) as pool:
+        return list(pool.map(_run_task, tasks, chunksize=max(1, len(tasks) // (4 * workers))))
 
 
 def compare(scenarios: list[str | Path | Scenario], *, replicates: int = 10, year: int | None = None,

@@ -10,8 +10,6 @@ Parquet bytes, so they need no shared file system (dask workers on other machine
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
-import ctypes
 import io
 import json
 import os
@@ -25,6 +23,7 @@ import numpy as np
 
 from sim.errors import UserError
 from sim.experiment import Experiment, Outcome, apply_overrides
+from sim.parallel import single_threaded_blas
 from sim.provenance import git_commit, now_iso
 from sim.scenario import Scenario
 from sim.sweep_store import (
@@ -79,47 +78,6 @@ def simulate(task: Task):
         model = FactoryShiftModel(scenario, seed=seed, firms=task.firms)
         model.run()
     return model.recorder.countries()
-
-
-_BLAS: list | None = None
-
-
-def _blas_libs() -> list:
-    """(get, set) thread-count functions of every OpenBLAS loaded in this process (Linux; else none)."""
-    global _BLAS
-    if _BLAS is None:
-        _BLAS = []
-        try:
-            with open("/proc/self/maps") as fh:
-                paths = sorted({line.split()[-1] for line in fh if "openblas" in line.lower() and ".so" in line})
-        except OSError:
-            paths = []
-        for path in paths:
-            try:
-                lib = ctypes.CDLL(path)
-            except OSError:
-                continue
-            for name in ("scipy_openblas{}64_", "scipy_openblas{}", "openblas{}64_", "openblas{}"):
-                get, put = (getattr(lib, name.format(f"_{op}_num_threads"), None) for op in ("get", "set"))
-                if get is not None and put is not None:
-                    _BLAS.append((get, put))
-                    break
-    return _BLAS
-
-
-@contextlib.contextmanager
-def single_threaded_blas():
-    """Run with one BLAS thread (restored afterwards): the model's matrix products are small, so
-    BLAS threads only compete with the worker processes for the cores (measured: ~2x slower on 2 cores)."""
-    libs = _blas_libs()
-    before = [get() for get, _ in libs]
-    for _, put in libs:
-        put(1)
-    try:
-        yield
-    finally:
-        for (_, put), n in zip(libs, before):
-            put(n)
 
 
 def to_table(frame, run_id: int, meta: dict | None = None):
@@ -190,14 +148,6 @@ class SerialExecutor(cf.Executor):
         except BaseException as exc:
             future.set_exception(exc)
         return future
-
-
-def process_pool(workers: int) -> cf.ProcessPoolExecutor:
-    """Worker processes; forked where available (no re-import, so start-up costs milliseconds)."""
-    import multiprocessing as mp
-
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method))
 
 
 class Progress:

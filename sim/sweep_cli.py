@@ -79,7 +79,8 @@ def sweep(args) -> int:
 @contextlib.contextmanager
 def make_executor(name: str, workers: int, scheduler: str | None):
     """(executor, number of workers) for `name`; shuts down what it started."""
-    from sim.sweep import SerialExecutor, process_pool
+    from sim.parallel import process_pool
+    from sim.sweep import SerialExecutor
 
     if name == "serial":
         yield SerialExecutor(), 1
