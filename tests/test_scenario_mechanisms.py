@@ -3,12 +3,26 @@
 These check that each scenario's levers push the way its story says (more AI adoption in
 the West raises the US share, a frozen AI race keeps automation gaps where they were,
 alignment helps India), not that the essay is right. Every comparison uses `compare`,
-so both scenarios see the same replicate seeds; tolerances are stated per test and are
-well inside the margins seen across base seeds (1, 2, 3 and the default) when they were
-set: the US gain in 2040 was 0.9-1.4 pp and the frozen CHN-USA automation gap moved by
-about 0.002. India's gain in 2050 is the weak one: +0.15 to +0.33 pp for five of six base
-seeds at 16 replicates, -0.05 pp for the sixth (coordination and acceptance act on
-imitation, which needs adopters India does not yet have; see docs/scenarios.md).
+so both scenarios see the same replicate seeds, and since firms draw from keyed random
+streams the paired differences stay small even where the scenarios diverge. Tolerances
+are stated per test; they were last checked against base seeds 1-9 and the default
+(20240101) at the settings below (1,500 firms, 8 replicates, 16 for India), where:
+
+* the US gain in 2040 (west_reshoring_with_ai - west_reshoring) was +0.97 to +1.10 pp,
+  and at least +0.49 pp in every one of the 80 replicate pairs;
+* China's gain in 2040 from east_asia_ai_push was +1.03 to +1.33 pp, at least +0.65 pp
+  in every replicate pair;
+* the frozen CHN-USA automation gap (no_ai_race) moved by at most 0.004 between 2024 and
+  2050, while the baseline's grew by 0.27-0.34; a country's automation in no_ai_race moved
+  by up to 0.057 (Korea, through the changing mix of firms: exits, entries and moves
+  shift the capacity weights), against +0.22 (USA) to +0.57 (CHN) in the baseline
+  (India excepted: it barely automates in either);
+* Korea's cliff cost 0.11-0.23 pp in 2040, and its AI push won back +0.30 to +0.46 pp;
+* India's gain in 2050 (global_south_aligned - global_south_relocation) is the weak one:
+  +0.09 to +0.27 pp at 16 replicates, positive for all ten base seeds, with up to 2 of
+  16 replicate pairs negative (coordination and acceptance act on imitation, which needs
+  adopters India does not yet have; see docs/scenarios.md); India's automation rose by
+  +0.036 to +0.052.
 """
 
 from __future__ import annotations
@@ -31,7 +45,8 @@ def paired(a: str, b: str, code: str, year: int, column: str = "production_share
 def test_western_ai_raises_us_share_2040():
     base, with_ai, diff = paired("west_reshoring", "west_reshoring_with_ai", "USA", 2040)
     print(f"USA 2040: west_reshoring {base:.4f}, with AI {with_ai:.4f}, diff per replicate {list(diff.round(4))}")
-    assert with_ai - base > 0.003  # at least +0.3 percentage points
+    assert with_ai - base > 0.005  # at least +0.5 percentage points on average
+    assert (diff > 0).all()  # and a gain in every replicate pair
 
 
 def test_no_ai_race_keeps_the_automation_gap():
@@ -47,7 +62,8 @@ def test_no_ai_race_keeps_the_automation_gap():
     assert frozen_2050 == pytest.approx(frozen_2024, abs=0.01)
     assert gap("baseline", 2050) - gap("baseline", 2024) > 0.1  # the test can tell a race from none
     for code in ("CHN", "USA", "KOR", "DEU", "IND"):
-        assert abs(auto[("no_ai_race", 2050, code)] - auto[("no_ai_race", 2024, code)]) < 0.04, code
+        # composition alone moves a country's capacity-weighted automation a little (KOR most)
+        assert abs(auto[("no_ai_race", 2050, code)] - auto[("no_ai_race", 2024, code)]) < 0.08, code
 
 
 def test_alignment_helps_india():
@@ -69,5 +85,6 @@ def test_korean_ai_push_offsets_part_of_the_cliff():
 
 
 def test_east_asia_push_raises_china_share():
-    base, push, _ = paired("baseline", "east_asia_ai_push", "CHN", 2040)
-    assert push > base + 0.005
+    base, push, diff = paired("baseline", "east_asia_ai_push", "CHN", 2040)
+    assert push > base + 0.005  # at least +0.5 percentage points on average
+    assert (diff > 0).all()  # and a gain in every replicate pair
