@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import mesa
 import numpy as np
@@ -35,6 +36,7 @@ import numpy as np
 from sim.adoption import MIN_STEP, RATION_SAFETY
 from sim.countries import CountryState
 from sim.draws import Draws
+from sim.model import SELECTION_ROUNDS
 from sim.parameters import LEVERS
 from sim.record import Recorder
 from sim.scenario import Scenario, load_scenario
@@ -380,34 +382,42 @@ class ReferenceModel(mesa.Model):
         self.demand_start_total = sum(self.demand)
 
     def _calibrate(self, tol=1e-13, max_iter=10_000):
-        """Country capacity scales K_c reproduce the start-year shares (fixed point); labor shares
-        make the start-year tightness 1."""
+        """Country capacity scales K_c reproduce the start-year shares (fixed point), loss-making
+        firms are lifted above their break-even productivity, and labor shares make the
+        start-year tightness 1."""
         p, C = self.par, self.countries
-        self._country_terms()
-        self._visit("set_unit_cost")                               # g_i at unit capacity scale
-        s_unit = self._sum_by_location(lambda f: f.g)
-        scale = [1.0 if c.mva_share > 0 and s > 0 else 0.0 for c, s in zip(C, s_unit)]
-        world = sum(self.demand)
-        for _ in range(max_iter):
-            weight = [[scale[o] * s_unit[o] * self.friction_theta[o][m] for m in self.markets] for o in self.markets]
-            column = [sum(weight[o][m] for o in self.markets) for m in self.markets]
-            share = [sum(weight[o][m] / column[m] * self.demand[m] for m in self.markets) / world
-                     for o in self.markets]
-            scale = [s * (c.mva_share / sh if sh > 0 else 0.0) for s, c, sh in zip(scale, C, share)]
-            top = max(scale)
-            scale = [s / top for s in scale]
-            if max(abs(sh - c.mva_share) for sh, c in zip(share, C)) < tol:
+        size = [f.capacity for f in self.firms]
+        for selection_round in range(SELECTION_ROUNDS):
+            for f, k in zip(self.firms, size):
+                f.capacity = k
+            self._country_terms()
+            self._visit("set_unit_cost")                               # g_i at unit capacity scale
+            s_unit = self._sum_by_location(lambda f: f.g)
+            scale = [1.0 if c.mva_share > 0 and s > 0 else 0.0 for c, s in zip(C, s_unit)]
+            world = sum(self.demand)
+            for _ in range(max_iter):
+                weight = [[scale[o] * s_unit[o] * self.friction_theta[o][m] for m in self.markets]
+                          for o in self.markets]
+                column = [sum(weight[o][m] for o in self.markets) for m in self.markets]
+                share = [sum(weight[o][m] / column[m] * self.demand[m] for m in self.markets) / world
+                         for o in self.markets]
+                scale = [s * (c.mva_share / sh if sh > 0 else 0.0) for s, c, sh in zip(scale, C, share)]
+                top = max(scale)
+                scale = [s / top for s in scale]
+                if max(abs(sh - c.mva_share) for sh, c in zip(share, C)) < tol:
+                    break
+            for c, s in zip(C, scale):
+                c.capacity_scale = s
+                c.quality = max(s, 1e-300) ** (1.0 / p["theta"])
+            for f in self.firms:
+                f.capacity *= C[f.location].capacity_scale
+            self._visit("set_unit_cost")
+            self._share_denominators()
+            self._visit("set_target_shares")
+            self._price_levels()
+            if selection_round == SELECTION_ROUNDS - 1 or not self._raise_to_break_even():
                 break
-        for c, s in zip(C, scale):
-            c.capacity_scale = s
-            c.quality = max(s, 1e-300) ** (1.0 / p["theta"])
-        for f in self.firms:
-            f.capacity *= C[f.location].capacity_scale
-        self._visit("set_unit_cost")
-        self._share_denominators()
-        self._visit("set_target_shares")
-        # loss years of firms already loss-making are spread over [0, exit_after)
-        self._price_levels()
+        # loss years of firms still loss-making are spread over [0, exit_after)
         for f, u in zip(self.firms, self.draws.uniform(len(self.firms))):
             loss = f.relative_price() > 1.0 + p["profit_margin"]
             f.loss_years = math.floor(u * p["exit_after"]) if loss else 0
@@ -420,6 +430,30 @@ class ReferenceModel(mesa.Model):
         zero = [0.0] * len(C)
         self._record(self._aggregates(supply, tightness, [c.wage for c in C], None),
                      [[0] * len(C) for _ in C], zero, zero, zero)
+
+    def _raise_to_break_even(self) -> bool:
+        """Loss-making firms get a productivity from the lognormal truncated at break-even,
+        keeping their own quantile (see `FactoryShiftModel._raise_to_break_even`)."""
+        p, sigma, changed = self.par, self.par["productivity_sigma"], False
+        normal = NormalDist()
+
+        def z_of(x):
+            return (math.log(x) + 0.5 * sigma ** 2) / sigma
+
+        decisions = [(f, f.relative_price()) for f in self.firms]  # all decided before any changes
+        for f, rel in decisions:
+            other = self.countries[f.location].other_cost
+            target = f.uc * (1.0 + p["profit_margin"]) / rel
+            if rel > 1.0 + p["profit_margin"] and target > other:
+                cutoff = f.productivity * (f.uc - other) / (target - other)
+                if sigma == 0:
+                    f.productivity = cutoff
+                else:
+                    below = normal.cdf(z_of(cutoff))
+                    quantile = min(below + normal.cdf(z_of(f.productivity)) * (1.0 - below), 1.0 - 2.0 ** -53)
+                    f.productivity = max(cutoff, math.exp(sigma * normal.inv_cdf(quantile) - 0.5 * sigma ** 2))
+                changed = True
+        return changed
 
     # ------------------------------------------------------------------ the step
     def step(self):

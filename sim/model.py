@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 from sim import adoption, labor, market, relocation, turnover
 from sim.countries import Country, CountryState
@@ -17,6 +18,9 @@ from sim.draws import Draws
 from sim.firms import FirmPopulation, FirmView
 from sim.record import Recorder
 from sim.scenario import Scenario, load_scenario
+
+#: Rounds of "calibrate capacities, then lift loss-making firms to break-even" at start.
+SELECTION_ROUNDS = 10
 
 
 class FactoryShiftModel(mesa.Model):
@@ -78,17 +82,23 @@ class FactoryShiftModel(mesa.Model):
     def _calibrate(self) -> None:
         """Capacity scales reproduce start-year shares; labor shares make tightness 1."""
         f, p, s = self.firms, self.par, self.state
-        uc = self._unit_cost()
-        friction_theta = self._friction() ** (-p["theta"])
-        g_unit = market.allocation_weights(f.capacity, uc, p["theta"])
-        self.capacity_scale = market.calibrate_capacity(
-            g_unit, f.location, friction_theta, self.demand, s.mva_share, self.n)
-        f.capacity *= self.capacity_scale[f.location]
-        self.quality = np.maximum(self.capacity_scale, 1e-300) ** (1.0 / p["theta"])
-        g = market.allocation_weights(f.capacity, uc, p["theta"])
-        f.pi = market.target_shares(g, f.location, friction_theta, self.n)
-        f.output = f.pi @ self.demand
-        self._update_losses(uc, self._friction(), u_spread=self.draws.uniform(len(f)))
+        friction = self._friction()
+        friction_theta = friction ** (-p["theta"])
+        size = f.capacity.copy()  # k̃_i, the drawn size; k_i = K_c·k̃_i
+        for selection_round in range(SELECTION_ROUNDS):
+            uc = self._unit_cost()
+            self.capacity_scale = market.calibrate_capacity(
+                market.allocation_weights(size, uc, p["theta"]), f.location, friction_theta, self.demand,
+                s.mva_share, self.n)
+            f.capacity = size * self.capacity_scale[f.location]
+            self.quality = np.maximum(self.capacity_scale, 1e-300) ** (1.0 / p["theta"])
+            f.pi = market.target_shares(market.allocation_weights(f.capacity, uc, p["theta"]), f.location,
+                                        friction_theta, self.n)
+            f.output = f.pi @ self.demand
+            last = selection_round == SELECTION_ROUNDS - 1
+            if last or not self._raise_to_break_even(uc, self._relative_price(uc, friction)):
+                break  # state is consistent: shares and output were computed from these costs
+        self._update_losses(uc, friction, u_spread=self.draws.uniform(len(f)))
         hours = self._hours()
         emp = labor.employment(hours, f.location, p["annual_hours"], self.n)
         s.labor_share = np.divide(emp, s.working_age * 1e6, out=np.zeros(self.n), where=s.working_age > 0)
@@ -219,6 +229,40 @@ class FactoryShiftModel(mesa.Model):
               automation=mean_alpha[loc])
         return np.bincount(loc, minlength=n), exits
 
+    def _raise_to_break_even(self, uc, rel) -> bool:
+        """Selection at start: firms the exit rule would already have removed are not observed.
+
+        A loss-making firm (r_i > 1 + μ) has a break-even productivity
+        φ*_i = φ_i·(uc_i − o_c)/(uc*_i − o_c), uc*_i = uc_i·(1 + μ)/r_i. Its productivity is
+        redrawn from the lognormal truncated at φ*_i, keeping its own quantile u_i = F(φ_i):
+        φ_i ← F⁻¹(F(φ*_i) + u_i·(1 − F(φ*_i))) — a Melitz-style cut-off of the start-year
+        productivity distribution, without new random numbers. Returns whether any firm changed.
+        """
+        f, p = self.firms, self.par
+        other = self.state.other_cost[f.location]
+        target = uc * (1.0 + p["profit_margin"]) / rel
+        fix = np.flatnonzero((rel > 1.0 + p["profit_margin"]) & (target > other))
+        if fix.size == 0:
+            return False
+        phi = f.productivity[fix]
+        cutoff = phi * (uc[fix] - other[fix]) / (target[fix] - other[fix])
+        sigma = p["productivity_sigma"]
+        if sigma == 0:
+            f.productivity[fix] = cutoff
+            return True
+        z_of = lambda x: (np.log(x) + 0.5 * sigma ** 2) / sigma  # noqa: E731  (φ = exp(σz − σ²/2))
+        below = ndtr(z_of(cutoff))
+        quantile = np.minimum(below + ndtr(z_of(phi)) * (1.0 - below), 1.0 - 2.0 ** -53)
+        f.productivity[fix] = np.maximum(cutoff, np.exp(sigma * ndtri(quantile) - 0.5 * sigma ** 2))
+        return True
+
+    def _relative_price(self, uc, friction):
+        f = self.firms
+        uc_q = uc / self.quality[f.home]
+        level = turnover.market_price_levels(f.pi, uc_q, f.location, friction, self.n)
+        return turnover.relative_price(uc_q, f.pi, f.location, self.demand, f.output, friction, level,
+                                       scratch=f.scratch())
+
     def _update_losses(self, uc, friction, u_spread=None):
         """Loss years: r_i > 1 + μ counts up, a profitable year resets (see `turnover.relative_price`).
 
@@ -226,10 +270,7 @@ class FactoryShiftModel(mesa.Model):
         start year over [0, exit_after), so they do not all exit in the same year.
         """
         f, p = self.firms, self.par
-        uc_q = uc / self.quality[f.home]
-        level = turnover.market_price_levels(f.pi, uc_q, f.location, friction, self.n)
-        rel = turnover.relative_price(uc_q, f.pi, f.location, self.demand, f.output, friction, level,
-                                      scratch=f.scratch())
+        rel = self._relative_price(uc, friction)
         losses = turnover.update_losses(f.loss_years, rel, p["profit_margin"])
         if u_spread is not None:
             losses = np.where(losses > 0, np.floor(u_spread * p["exit_after"]), 0)
