@@ -121,7 +121,7 @@ class CountryData:
     working_age: float = 0.0
     labor_share: float = 0.0
     capacity_scale: float = 0.0        # K_c (calibrated)
-    quality: float = 0.0               # q_c = K_c^(1/θ)
+    quality: float = 0.0               # q_c (calibrated: the average firm of c has r = 1 at start)
     # policy levers and trends, set every year from the schedules
     ai_subsidy_rate: float = 0.0
     ai_fund: float = 0.0
@@ -408,13 +408,12 @@ class ReferenceModel(mesa.Model):
                     break
             for c, s in zip(C, scale):
                 c.capacity_scale = s
-                c.quality = max(s, 1e-300) ** (1.0 / p["theta"])
             for f in self.firms:
                 f.capacity *= C[f.location].capacity_scale
             self._visit("set_unit_cost")
             self._share_denominators()
             self._visit("set_target_shares")
-            self._price_levels()
+            self._calibrate_quality(first=selection_round == 0)
             if selection_round == SELECTION_ROUNDS - 1 or not self._raise_to_break_even():
                 break
         # loss years of firms still loss-making are spread over [0, exit_after)
@@ -430,6 +429,27 @@ class ReferenceModel(mesa.Model):
         zero = [0.0] * len(C)
         self._record(self._aggregates(supply, tightness, [c.wage for c in C], None),
                      [[0] * len(C) for _ in C], zero, zero, zero)
+
+    def _calibrate_quality(self, first: bool, tol=1e-10, max_iter=200):
+        """q_c ← q_c·r̄_c (output-weighted mean relative price of the firms headquartered in c)
+        until every r̄_c is 1 (see `FactoryShiftModel._calibrate_quality`)."""
+        C = self.countries
+        if first:
+            for c in C:
+                c.quality = 1.0
+        weight = [0.0] * len(C)
+        for f in self.firms:
+            weight[f.home] += f.output
+        for _ in range(max_iter):
+            self._price_levels()
+            total = [0.0] * len(C)
+            for f in self.firms:
+                total[f.home] += f.output * f.relative_price()
+            mean = [t / w if w > 0 else 1.0 for t, w in zip(total, weight)]
+            if max(abs(x - 1.0) for x in mean) < tol:
+                break
+            for c, x in zip(C, mean):
+                c.quality *= x
 
     def _raise_to_break_even(self) -> bool:
         """Loss-making firms get a productivity from the lognormal truncated at break-even,

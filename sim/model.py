@@ -85,18 +85,19 @@ class FactoryShiftModel(mesa.Model):
         friction = self._friction()
         friction_theta = friction ** (-p["theta"])
         size = f.capacity.copy()  # k̃_i, the drawn size; k_i = K_c·k̃_i
+        self.quality = None
         for selection_round in range(SELECTION_ROUNDS):
             uc = self._unit_cost()
             self.capacity_scale = market.calibrate_capacity(
                 market.allocation_weights(size, uc, p["theta"]), f.location, friction_theta, self.demand,
                 s.mva_share, self.n)
             f.capacity = size * self.capacity_scale[f.location]
-            self.quality = np.maximum(self.capacity_scale, 1e-300) ** (1.0 / p["theta"])
             f.pi = market.target_shares(market.allocation_weights(f.capacity, uc, p["theta"]), f.location,
                                         friction_theta, self.n)
             f.output = f.pi @ self.demand
+            rel = self._calibrate_quality(uc, friction)
             last = selection_round == SELECTION_ROUNDS - 1
-            if last or not self._raise_to_break_even(uc, self._relative_price(uc, friction)):
+            if last or not self._raise_to_break_even(uc, rel):
                 break  # state is consistent: shares and output were computed from these costs
         self._update_losses(uc, friction, u_spread=self.draws.uniform(len(f)))
         hours = self._hours()
@@ -228,6 +229,28 @@ class FactoryShiftModel(mesa.Model):
               capacity=self.capacity_scale[loc] * turnover.lognormal_mean_one(p["capacity_sigma"], z_cap),
               automation=mean_alpha[loc])
         return np.bincount(loc, minlength=n), exits
+
+    def _calibrate_quality(self, uc, friction, tol=1e-10, max_iter=200) -> np.ndarray:
+        """Quality q_c such that the average firm of every country has r = 1 in the start year.
+
+        The start year is taken as an equilibrium in which each country's industry, on
+        average, earns the normal margin: q_c ← q_c · r̄_c, with r̄_c the output-weighted mean
+        relative price of the firms headquartered in c, until |r̄_c − 1| < tol. Like K_c for
+        shares, q_c absorbs what the model does not represent (brand, product mix, market
+        access). Returns the firms' relative prices at the calibrated q.
+        """
+        f = self.firms
+        if getattr(self, "quality", None) is None:  # later selection rounds start from the last q
+            self.quality = np.ones(self.n)
+        weight = market.country_sums(f.home, f.output, self.n)
+        for _ in range(max_iter):
+            rel = self._relative_price(uc, friction)
+            mean = np.divide(market.country_sums(f.home, f.output * rel, self.n), weight,
+                             out=np.ones(self.n), where=weight > 0)
+            if np.max(np.abs(mean - 1.0)) < tol:
+                break
+            self.quality *= mean
+        return rel
 
     def _raise_to_break_even(self, uc, rel) -> bool:
         """Selection at start: firms the exit rule would already have removed are not observed.

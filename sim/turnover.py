@@ -9,9 +9,9 @@ from scipy import sparse
 def market_price_levels(pi, uc_quality, loc, friction, n_countries):
     """P̄_m = Σ_i π_im · uc_i·F_{c,m}/q_i: the sales-weighted mean quality-adjusted landed price in m.
 
-    q_i = K_{home_i}^(1/θ) is the quality embodied in a firm by its headquarters' calibrated
-    capacity scale (the Eaton–Kortum technology level), so a German firm that holds share at
-    a high cost is not counted as loss-making for that cost alone.
+    q_i = q_{home_i} is the quality of the firm's headquarters country, calibrated at start so
+    that the average firm of every country has r = 1 (`FactoryShiftModel._calibrate_quality`):
+    a German firm that holds its share at a high cost is not loss-making for that cost alone.
 
     Computed as Σ_c F_{c,m} · Σ_{i∈c} (uc_i/q_i)·π_im; the inner sums are one sparse product
     (a countries × firms matrix with uc_i/q_i at (c_i, i)) with π, which reads π once.

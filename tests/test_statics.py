@@ -51,8 +51,10 @@ def test_shrinking_workforce_raises_wages_and_automation(baseline):
 
 def test_reshoring_incentive_moves_firms_in(baseline):
     # firms are units of world output / N: with few firms one firm alone exceeds the
-    # destination's yearly labor cap, so this test needs a few thousand firms
-    over = {"model.relocation_review_rate": 0.2}
+    # destination's yearly labor cap, so this test needs a few thousand firms. The cap is
+    # raised so that it does not bind: under a binding cap an incentive only changes which
+    # firms fill the slots, not how many jobs move (that is the cap's purpose).
+    over = {"model.relocation_review_rate": 0.2, "model.relocation_labor_cap": 0.2}
     low = small(baseline, firms=3000, **over)
     high = small(baseline, firms=3000, **over, **{"countries.MEX.reshoring_incentive": 1.0})
 
