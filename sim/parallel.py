@@ -36,11 +36,21 @@ def single_threaded_blas():
         yield
 
 
+class _Pool(cf.ProcessPoolExecutor):
+    """A process pool whose workers start (fork) without Python 3.12's threads warning.
+
+    Python warns on fork() whenever the process has other OS threads (here the idle BLAS
+    pool). The workers run only numpy code of ours and exit with the pool. Workers are
+    started lazily by `submit` (which `map` calls), so that is where the warning is muted.
+    """
+
+    def submit(self, fn, /, *args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
+                                    category=DeprecationWarning)
+            return super().submit(fn, *args, **kwargs)
+
+
 def process_pool(workers: int) -> cf.ProcessPoolExecutor:
     """A pool of `workers` local processes."""
-    with warnings.catch_warnings():
-        # Python 3.12 warns on fork() whenever the process has other OS threads (the idle
-        # BLAS pool). The workers run only numpy code of ours and exit with the pool.
-        warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
-                                category=DeprecationWarning)
-        return cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(START_METHOD))
+    return _Pool(max_workers=workers, mp_context=mp.get_context(START_METHOD))
