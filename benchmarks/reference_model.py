@@ -366,6 +366,7 @@ class ReferenceModel(mesa.Model):
         counts = [math.floor(q) for q in quota]
         for i in sorted(self.markets, key=lambda i: counts[i] - quota[i])[: self.n0 - sum(counts)]:
             counts[i] += 1
+        counts = [1 if n == 0 and c.mva_share > 0 else n for n, c in zip(counts, C)]
         loc = [i for i in self.markets for _ in range(counts[i])]
         n = len(loc)
         z_phi, z_cap, z_alpha, u_age = (self.draws.normal(n), self.draws.normal(n), self.draws.normal(n),
@@ -527,6 +528,9 @@ class ReferenceModel(mesa.Model):
         for f, a, b, c in zip(self.firms, u_review, u_choice, u_order):
             f.reviews, f.u_choice, f.u_order = a < p["relocation_review_rate"], b, c
         self._visit("choose_location")
+        # 7a. losses are judged where the firm produced this year, before the moves apply
+        self._price_levels()
+        self._visit("count_losses")
         flows, incentive = self._relocate(supply)
         # 7. entry and exit
         entries, exits = self._turnover()
@@ -563,8 +567,6 @@ class ReferenceModel(mesa.Model):
 
     def _turnover(self):
         p, C = self.par, self.countries
-        self._price_levels()
-        self._visit("count_losses")
         exits = [0] * len(C)
         for f in self.firms:
             f.age += 1

@@ -63,7 +63,8 @@ class FactoryShiftModel(mesa.Model):
         p, s = self.par, self.state
         quota = s.mva_share * self.n0
         counts = np.floor(quota).astype(int)
-        counts[np.argsort(counts - quota)[: self.n0 - counts.sum()]] += 1
+        counts[np.argsort(counts - quota, kind="stable")[: self.n0 - counts.sum()]] += 1
+        counts[(counts == 0) & (s.mva_share > 0)] = 1  # every producing country has a firm to calibrate
         loc = np.repeat(np.arange(self.n, dtype=np.int8), counts)
         n = loc.size
         alpha0 = np.minimum(p["alpha_max"], p["automation_per_robot_density"] * s.robot_density)
@@ -76,8 +77,7 @@ class FactoryShiftModel(mesa.Model):
                                0.0, p["alpha_max"]),
             age=np.floor(40 * self.draws.uniform(n)),
         )
-        self.demand = s.demand.copy()
-        self.demand_start_total = self.demand.sum()
+        self.demand_start_total = s.demand.sum()
 
     def _calibrate(self) -> None:
         """Capacity scales reproduce start-year shares; labor shares make tightness 1."""
@@ -110,6 +110,11 @@ class FactoryShiftModel(mesa.Model):
                      np.zeros((self.n, self.n), dtype=int), np.zeros(self.n), zeros, zeros)
 
     # ------------------------------------------------------------------ helpers
+    @property
+    def demand(self) -> np.ndarray:
+        """D_m(t), US$/year: the markets' demand this year (one truth: `state.demand`)."""
+        return self.state.demand
+
     @property
     def ai_cost(self) -> float:
         """κ(t) = κ(t0)·(1 − ai_cost_decline)^(t − t0)."""
@@ -153,7 +158,7 @@ class FactoryShiftModel(mesa.Model):
         s.working_age = s.working_age_at(self.year)
         # 1. policy schedules
         s.apply_schedules(self.year)
-        self.demand = self.demand * (1.0 + s.demand_growth)
+        s.demand = s.demand * (1.0 + s.demand_growth)
         # 2. unit costs
         uc = self._unit_cost()
         # 3. market allocation
@@ -193,17 +198,19 @@ class FactoryShiftModel(mesa.Model):
             horizon=p["relocation_horizon"],
             move_cost=p["relocation_cost"], home_bias=p["home_bias"], beta=p["relocation_sharpness"],
             labor_cap=p["relocation_labor_cap"], u_choice=u_choice, u_order=u_order, n_countries=n)
+        # 7a. losses are judged on this year's production, where it took place (before the moves)
+        self._update_losses(uc, friction)
         f.location[moved.movers] = moved.destination
         # 7. entry and exit
-        entries, exits = self._turnover(uc, friction)
+        entries, exits = self._turnover()
         # 8. record
         self._record(values, moved.flows, moved.incentive_spent, entries, exits)
         if self.year >= self.end_year:
             self.running = False
 
-    def _turnover(self, uc, friction):
+    def _turnover(self):
+        """Step 7b: exits after `exit_after` loss years (counted at next year's location), entrants."""
         f, p, s, n = self.firms, self.par, self.state, self.n
-        self._update_losses(uc, friction)
         f.alive = f.loss_years < p["exit_after"]
         exits = np.bincount(f.location[~f.alive], minlength=n)
         f.age += 1
