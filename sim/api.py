@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +11,7 @@ import pandas as pd
 
 from sim.errors import UserError
 from sim.model import FactoryShiftModel
+from sim.output import staged_files, to_json
 from sim.provenance import git_commit, library_versions, now_iso
 from sim.scenario import Scenario, load_scenario
 
@@ -28,7 +25,6 @@ class RunResult:
     model: FactoryShiftModel
     manifest: dict
     firms: pd.DataFrame | None = None
-    extra: dict = field(default_factory=dict)
 
     def shares(self) -> pd.DataFrame:
         """Production shares as a year × country table."""
@@ -95,14 +91,11 @@ def check_run_options(scenario: Scenario, *, seed=None, firms=None, until=None) 
 def write_results(result: RunResult, out_dir: str | Path, plot: bool = True) -> Path:
     """Write countries.csv, flows.csv, manifest.json (and firms.parquet, shares.png, automation.png).
 
-    Files are written to a temporary folder next to `out_dir` and then moved in one by
-    one with `os.replace`, so a crash never leaves a half-written file behind.
+    Files are staged in a temporary folder inside `out_dir` and moved in one by one
+    (`sim.output.staged_files`), so a crash never leaves a half-written file behind.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
-    try:
-        result.countries.to_csv(tmp / "countries.csv", index=False, float_format="%.10g")
+    with staged_files(out_dir) as tmp:
+        result.countries.to_csv(tmp / "countries.csv", index=False, float_format="%.17g")
         result.flows.to_csv(tmp / "flows.csv", index=False)
         if result.firms is not None:
             result.firms.to_parquet(tmp / "firms.parquet", index=False)
@@ -112,24 +105,5 @@ def write_results(result: RunResult, out_dir: str | Path, plot: bool = True) -> 
             plots.trajectories(result, "production_share", tmp / "shares.png")
             plots.trajectories(result, "automation", tmp / "automation.png")
         manifest = dict(result.manifest, files=sorted(p.name for p in tmp.iterdir()) + ["manifest.json"])
-        (tmp / "manifest.json").write_text(json.dumps(json_safe(manifest), indent=2, allow_nan=False) + "\n")
-        for item in tmp.iterdir():
-            os.replace(item, out / item.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
-
-
-def json_safe(value):
-    """Plain JSON: non-finite floats as strings ("inf"), numpy scalars as Python numbers."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, (np.integer, np.floating)):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return str(value)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
+        (tmp / "manifest.json").write_text(to_json(manifest))
+    return Path(out_dir)

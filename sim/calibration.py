@@ -37,7 +37,6 @@ SINGLE = ("CHN", "KOR", "JPN", "USA", "DEU", "IND", "VNM", "MEX")
 # ASEAN minus Vietnam, as far as the data panel goes.  Accepted gap: Brunei,
 # Laos and Myanmar are not in any of the files, so they land in ROW.
 XAS_MEMBERS = ("THA", "MYS", "IDN", "PHL", "SGP", "KHM")
-XAS_MISSING = ("BRN", "LAO", "MMR")
 # EU-27 minus Germany members present in the WPP2019 files (used for growth only).
 XEU_WPP_MEMBERS = ("FRA", "ITA", "POL")
 
@@ -298,9 +297,7 @@ def toml_fragment(year: int = 2024) -> str:
 
 
 def main() -> None:
-    text = toml_fragment()
-    print(text, end="")
-    Path("/tmp/calib_fragment.toml").write_text(text)
+    print(toml_fragment(), end="")
 
 
 if __name__ == "__main__":

@@ -9,14 +9,12 @@ import argparse
 import importlib
 import sys
 import traceback
-from pathlib import Path
 
 from sim.errors import UserError
 
 #: Modules that add sub-commands: each has ``add_parser(subparsers)``; the parser's
 #: ``func(args) -> int`` does the work.
-COMMAND_MODULES = ("sim.cli_run", "sim.cli_scenarios")
-OPTIONAL_COMMAND_MODULES = ("sim.compare", "sim.sweep_cli")
+COMMAND_MODULES = ("sim.cli_run", "sim.cli_scenarios", "sim.compare", "sim.sweep_cli")
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -31,12 +29,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_parser(sub)
-    for name in OPTIONAL_COMMAND_MODULES:
-        try:
-            importlib.import_module(name).add_parser(sub)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
     return parser
 
 
@@ -71,10 +63,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
               file=sys.stderr)
         return 1
-
-
-def default_out(kind: str, name: str) -> Path:
-    return Path("results") / name if kind == "run" else Path("results") / kind / name
 
 
 if __name__ == "__main__":  # pragma: no cover

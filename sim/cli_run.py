@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.api import run_scenario, write_results
+from sim.api import check_run_options, run_scenario, write_results
+from sim.output import ensure_out_dir
 from sim.scenario import load_scenario
 
 
@@ -23,10 +24,11 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     scenario = load_scenario(args.scenario)
-    # every input is checked (inside run_scenario) before the output folder is touched
+    check_run_options(scenario, seed=args.seed, firms=args.firms, until=args.until)
+    out = ensure_out_dir(args.out or Path("results") / scenario.name)  # fails before the work, not after
     result = run_scenario(scenario, seed=args.seed, firms=args.firms, until=args.until,
                           record_firms=args.record_firms)
-    out = write_results(result, args.out or Path("results") / scenario.name, plot=not args.no_plot)
+    write_results(result, out, plot=not args.no_plot)
     table = result.summary()
     first, last = table.columns[1], table.columns[2]
     print(f"{scenario.title}  (seed {result.manifest['seed']}, {result.manifest['firms']:,} firms, "

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import tomllib
-
 from sim.errors import UserError
-from sim.scenario import bundled_dir, bundled_names, load_scenario, locate
+from sim.scenario import bundled_dir, bundled_names, load_scenario, locate, read_toml
 
 
 def add_parser(sub) -> None:
@@ -21,10 +19,10 @@ def add_parser(sub) -> None:
 
 def _title(path, section: str) -> str:
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh).get(section, {}).get("title", "")
-    except (OSError, tomllib.TOMLDecodeError):
+        table = read_toml(path).get(section, {})
+    except UserError:
         return "(unreadable)"
+    return table.get("title", "") if isinstance(table, dict) else ""
 
 
 def list_bundled(args) -> int:

@@ -13,10 +13,7 @@ the results are identical to a serial run.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserError, did_you_mean
+from sim.output import ensure_out_dir, staged_files, to_json
 from sim.parallel import process_pool, single_threaded_blas
 from sim.scenario import Scenario, load_scenario
 
@@ -80,21 +78,14 @@ class CompareResult:
 
     def write(self, out_dir: str | Path, plot: bool = True) -> Path:
         """compare.csv, replicates.csv, manifest.json and compare.png, moved in atomically."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
-        try:
+        with staged_files(out_dir) as tmp:
             self.table.to_csv(tmp / "compare.csv", index=False, float_format="%.8g")
             self.runs.to_csv(tmp / "replicates.csv", index=False, float_format="%.8g")
             if plot:
                 plot_bands(self, tmp / "compare.png")
             files = sorted(p.name for p in tmp.iterdir()) + ["manifest.json"]
-            (tmp / "manifest.json").write_text(json.dumps(dict(self.manifest, files=files), indent=2) + "\n")
-            for item in tmp.iterdir():
-                os.replace(item, out / item.name)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return out
+            (tmp / "manifest.json").write_text(to_json(dict(self.manifest, files=files)))
+        return Path(out_dir)
 
 
 # --------------------------------------------------------------------------- running
@@ -331,6 +322,9 @@ def run_cli(args) -> int:
             errors += exc.messages
     if errors:
         raise UserError(errors)
+    if args.out is not None:  # a bad folder fails now, not after the runs (options first: nothing written)
+        check_options(loaded, args.replicates, args.year, args.firms, args.workers, countries, args.seed)
+        ensure_out_dir(args.out)
     result = compare(loaded, replicates=args.replicates, year=args.year, firms=args.firms, workers=args.workers,
                      countries=countries, base_seed=args.seed)
     out = args.out or Path("results") / "compare" / "-vs-".join(result.scenarios)

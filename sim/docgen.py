@@ -30,10 +30,8 @@ KIND_TEXT = {
     "int": "integer",
     "bool": "boolean",
     "str": "string",
-    "path": "path",
     "year_table": "table year → number",
     "tariffs": "table origin → number",
-    "str_list": "array of strings",
 }
 
 #: Meaning of each `[meta]` key (keys come from `P.META_KEYS`; the test checks coverage).

@@ -8,14 +8,13 @@ cannot exist in one place and be missing from another.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # "float" | "int" | "bool" | "str" | "path" | "year_table" | "tariffs" | "str_list"
+    kind: str  # "float" | "int" | "bool" | "str" | "year_table" | "tariffs"
     unit: str
     default: object
     doc: str
@@ -39,8 +38,6 @@ def _number(value: float) -> str:
     """2e7 → "20,000,000"; 0.5 → "0.5" (readable bounds in error messages)."""
     return f"{int(value):,}" if float(value).is_integer() and abs(value) >= 1e4 else f"{value:g}"
 
-
-INF = math.inf
 
 RUN_PARAMS: tuple[Param, ...] = (
     Param("start_year", "int", "year", 2024, "First simulated year (the calibration year).", lo=1990, hi=2100),

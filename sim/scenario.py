@@ -56,6 +56,8 @@ def read_toml(path: Path) -> dict:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -161,12 +163,6 @@ class Scenario:
     @property
     def title(self) -> str:
         return self.data["meta"].get("title", self.name)
-
-    def get(self, dotted: str) -> object:
-        node: object = self.data
-        for part in dotted.split("."):
-            node = node[part]
-        return node
 
     def with_overrides(self, overrides: dict[str, object], source: str = "overrides") -> Scenario:
         """A copy with dotted-path values replaced (``countries.USA.tariffs.CHN``), re-validated."""

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from sim.errors import UserError
+from sim.output import ensure_out_dir
 
 EXECUTORS = ("serial", "process", "dask")
 
@@ -54,6 +55,7 @@ def sweep(args) -> int:
         same, message = verify_rerun(out, args.rerun)
         print(message)
         return 0 if same else 1
+    ensure_out_dir(out)  # a bad folder fails now, not after the runs
     workers = args.workers or os.cpu_count() or 1
     print(f"{experiment.title}: {experiment.design_kind} design, {experiment.n_samples} samples × "
           f"{experiment.replicates} replicates = {experiment.n_runs} runs of {experiment.firms:,} firms "

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sim.errors import UserError
 from sim.experiment import Experiment, parse_experiment
+from sim.output import to_json
 from sim.provenance import git_commit, library_versions, now_iso
 from sim.scenario import Scenario
 
@@ -69,13 +70,24 @@ def scenario_from_manifest(manifest: dict) -> Scenario:
     return Scenario(s["name"], tomllib.loads(s["toml"]))
 
 
+def read_manifest(out: Path) -> dict:
+    """The sweep manifest of `out`, or a one-line `UserError` if it is missing, unreadable or not a sweep's."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{out}: not a sweep folder (no manifest.json)") from None
+    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise UserError(f"{out}/manifest.json: unreadable ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise UserError(f"{out}: not a sweep folder (its manifest.json was written by something else, "
+                        f"e.g. `factoryshift run` or `compare`)")
+    return manifest
+
+
 def load_sweep(out: str | Path) -> tuple[Experiment, dict]:
     """The experiment and manifest of a sweep folder (the base scenario as recorded, not re-read)."""
     out = Path(out)
-    try:
-        manifest = json.loads((out / "manifest.json").read_text())
-    except FileNotFoundError:
-        raise UserError(f"{out}: not a sweep folder (no manifest.json)") from None
+    manifest = read_manifest(out)
     e = manifest["experiment"]
     experiment = parse_experiment(e["content"], source=e["file"], name=e["name"],
                                   scenario=scenario_from_manifest(manifest))
@@ -110,12 +122,10 @@ def _sha(text: str) -> str:
 
 def prepare(out: Path, experiment: Experiment, session: dict) -> dict:
     """Create or reopen a sweep folder; refuse one that holds a different experiment."""
-    from sim.api import json_safe
-
     manifest_path = out / "manifest.json"
     fresh = make_manifest(experiment, session.get("git_commit") or git_commit())
     if manifest_path.is_file():
-        manifest = json.loads(manifest_path.read_text())
+        manifest = read_manifest(out)
         old, new = manifest["experiment"]["sha256"], experiment.sha256
         if old != new:
             raise UserError(f"{out}: holds a sweep of a different version of {manifest['experiment']['file']} "
@@ -132,7 +142,7 @@ def prepare(out: Path, experiment: Experiment, session: dict) -> dict:
         manifest = fresh
     (out / "runs").mkdir(parents=True, exist_ok=True)
     manifest["sessions"] = [*manifest.get("sessions", []), session]
-    atomic_write(manifest_path, (json.dumps(json_safe(manifest), indent=2) + "\n").encode())
+    atomic_write(manifest_path, to_json(manifest).encode())
     for stale in [*out.glob(".tmp-*"), *(out / "runs").glob(".tmp-*")]:  # a coordinator killed mid-write
         stale.unlink(missing_ok=True)
     return manifest

@@ -105,3 +105,27 @@ def test_internal_error_exits_1_without_traceback(monkeypatch, capsys):
     monkeypatch.setattr(sim.cli_run, "run_scenario", boom)
     code, _, err = run_cli(capsys, "run", "--firms", "100")
     assert code == 1 and "internal error: RuntimeError: kaput" in err and "Traceback" not in err
+
+
+def test_unusable_out_folder_fails_before_the_run(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    for argv in (["run", "--firms", "100", "--out", str(blocker)],
+                 ["compare", "baseline", "--replicates", "1", "--firms", "100", "--out", str(blocker)]):
+        code, _, err = run_cli(capsys, *argv)
+        assert code == 2 and f"--out: {blocker}: exists and is not a folder" in err
+    assert blocker.read_text() == "not a folder"
+
+
+def test_non_utf8_scenario_is_a_user_error(tmp_path, capsys):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'extends = "baseline"\n# caf\xe9\n')
+    code, _, err = run_cli(capsys, "validate", str(path))
+    assert code == 2 and f"{path}: not UTF-8 text" in err and "Traceback" not in err
+
+
+def test_analyze_refuses_a_folder_that_is_not_a_sweep(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run_cli(capsys, "run", "--firms", "100", "--until", "2026", "--no-plot", "--out", str(out))[0] == 0
+    code, _, err = run_cli(capsys, "analyze", str(out))
+    assert code == 2 and "not a sweep folder" in err
