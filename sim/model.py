@@ -106,7 +106,7 @@ class FactoryShiftModel(mesa.Model):
         supply = self._labor_supply()
         tightness = np.divide(emp, supply, out=np.ones(self.n), where=supply > 0)
         zeros = np.zeros(self.n, dtype=int)
-        self._record(self._aggregates(uc, hours, supply, tightness, s.wage.copy()),
+        self._record(self._aggregates(uc, emp, supply, tightness, s.wage.copy()),
                      np.zeros((self.n, self.n), dtype=int), np.zeros(self.n), zeros, zeros)
 
     # ------------------------------------------------------------------ helpers
@@ -186,7 +186,7 @@ class FactoryShiftModel(mesa.Model):
             subsidy_rate=s.ai_subsidy_rate, fund=s.ai_fund, u=self.draws.keyed_uniform(f.id, self.year, "adopt"),
             n_countries=n)
         f.automation = f.automation + adopted.step
-        values = self._aggregates(uc, hours, supply, tightness, wage_now, adopted)
+        values = self._aggregates(uc, emp, supply, tightness, wage_now, adopted)
         # 6. relocation
         u_review, u_choice, u_order = (self.draws.keyed_uniform(f.id, self.year, stream)
                                        for stream in ("review", "choice", "order"))
@@ -280,10 +280,10 @@ class FactoryShiftModel(mesa.Model):
         if sigma == 0:
             f.productivity[fix] = cutoff
             return True
-        z_of = lambda x: (np.log(x) + 0.5 * sigma ** 2) / sigma  # noqa: E731  (φ = exp(σz − σ²/2))
-        below = ndtr(z_of(cutoff))
-        quantile = np.minimum(below + ndtr(z_of(phi)) * (1.0 - below), 1.0 - 2.0 ** -53)
-        f.productivity[fix] = np.maximum(cutoff, np.exp(sigma * ndtri(quantile) - 0.5 * sigma ** 2))
+        below = ndtr(turnover.lognormal_mean_one_z(sigma, cutoff))
+        quantile = np.minimum(below + ndtr(turnover.lognormal_mean_one_z(sigma, phi)) * (1.0 - below),
+                              1.0 - 2.0 ** -53)
+        f.productivity[fix] = np.maximum(cutoff, turnover.lognormal_mean_one(sigma, ndtri(quantile)))
         return True
 
     def _relative_price(self, uc, friction):
@@ -306,12 +306,11 @@ class FactoryShiftModel(mesa.Model):
             losses = np.where(losses > 0, np.floor(u_spread * p["exit_after"]), 0)
         f.loss_years = losses.astype(f.loss_years.dtype)
 
-    def _aggregates(self, uc, hours, supply, tightness, wage, adopted=None) -> dict[str, np.ndarray]:
+    def _aggregates(self, uc, emp, supply, tightness, wage, adopted=None) -> dict[str, np.ndarray]:
         """Country aggregates of this year's production, before firms move, exit or enter."""
         f, p, s, n = self.firms, self.par, self.state, self.n
         loc = f.location
         output = market.country_sums(loc, f.output, n)
-        emp = labor.employment(hours, loc, p["annual_hours"], n)
         automation = adoption.peer_adoption(f.automation, f.capacity, loc, p["alpha_max"], n) * p["alpha_max"]
         zeros = np.zeros(n)
         density = p["automation_per_robot_density"]

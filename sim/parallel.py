@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import multiprocessing as mp
+import signal
 import sys
 import warnings
 
@@ -51,6 +52,11 @@ class _Pool(cf.ProcessPoolExecutor):
             return super().submit(fn, *args, **kwargs)
 
 
+def _ignore_interrupt() -> None:
+    """Workers leave Ctrl-C to the coordinator, which prints one line and stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def process_pool(workers: int) -> cf.ProcessPoolExecutor:
     """A pool of `workers` local processes."""
-    return _Pool(max_workers=workers, mp_context=mp.get_context(START_METHOD))
+    return _Pool(max_workers=workers, mp_context=mp.get_context(START_METHOD), initializer=_ignore_interrupt)

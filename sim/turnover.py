@@ -66,3 +66,8 @@ def draw_categorical(prob, u):
 def lognormal_mean_one(sigma, z):
     """exp(σ·z − σ²/2): lognormal with mean 1 from standard normal draws z."""
     return np.exp(sigma * z - 0.5 * sigma ** 2)
+
+
+def lognormal_mean_one_z(sigma, x):
+    """The inverse of `lognormal_mean_one`: z = (ln x + σ²/2)/σ."""
+    return (np.log(x) + 0.5 * sigma ** 2) / sigma
