@@ -24,11 +24,16 @@ class AdoptionResult:
     granted_rate: np.ndarray    # effective subsidy rate per country after rationing
 
 
-def peer_adoption(alpha, capacity, loc, alpha_max, n_countries):
-    """A_c = (Σ_{i∈c} k_i·α_i / Σ_{i∈c} k_i) / α_max: capacity-weighted adoption level in c."""
+def mean_automation(alpha, capacity, loc, n_countries):
+    """ᾱ_c = Σ_{i∈c} k_i·α_i / Σ_{i∈c} k_i: capacity-weighted automation of the firms in c."""
     num = country_sums(loc, capacity * alpha, n_countries)
     den = country_sums(loc, capacity, n_countries)
-    return np.divide(num, den, out=np.zeros(n_countries), where=den > 0) / alpha_max
+    return np.divide(num, den, out=np.zeros(n_countries), where=den > 0)
+
+
+def peer_adoption(alpha, capacity, loc, alpha_max, n_countries):
+    """A_c = ᾱ_c / α_max: capacity-weighted adoption level in c (the Bass peer effect)."""
+    return mean_automation(alpha, capacity, loc, n_countries) / alpha_max
 
 
 def hazard_rates(p0, q0, subsidy_rate, coordination, acceptance, peer, lam_s, lam_k, lam_a):

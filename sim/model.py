@@ -115,14 +115,19 @@ class FactoryShiftModel(mesa.Model):
         """D_m(t), US$/year: the markets' demand this year (one truth: `state.demand`)."""
         return self.state.demand
 
+    def _declined(self, start_value: float) -> float:
+        """x(t) = x(t0)·(1 − ai_cost_decline)^(t − t0): AI costs fall every year."""
+        return start_value * (1 - self.par["ai_cost_decline"]) ** (self.year - self.start_year)
+
     @property
     def ai_cost(self) -> float:
-        """κ(t) = κ(t0)·(1 − ai_cost_decline)^(t − t0)."""
-        return self.par["ai_unit_cost"] * (1 - self.par["ai_cost_decline"]) ** (self.year - self.start_year)
+        """κ(t), the running AI cost per unit of output at full automation."""
+        return self._declined(self.par["ai_unit_cost"])
 
     @property
     def capex_per_output(self) -> float:
-        return self.par["ai_capex_per_output"] * (1 - self.par["ai_cost_decline"]) ** (self.year - self.start_year)
+        """AI capital per US$ of annual output at full automation, this year."""
+        return self._declined(self.par["ai_capex_per_output"])
 
     def _eff(self) -> np.ndarray:
         return market.effectiveness(self.par["e_max"], self.state.ai_readiness)
@@ -221,8 +226,7 @@ class FactoryShiftModel(mesa.Model):
         n_new = max(0, target - len(f))
         share = market.country_sums(f.location, f.output, n)
         share = share / share.sum() if share.sum() > 0 else s.mva_share
-        mean_alpha = p["alpha_max"] * adoption.peer_adoption(f.automation, f.capacity, f.location,
-                                                             p["alpha_max"], n)
+        mean_alpha = adoption.mean_automation(f.automation, f.capacity, f.location, n)
         entrant_cost = market.unit_cost(mean_alpha, np.ones(n), np.arange(n), self._ell(), self._eff(),
                                         self.ai_cost, s.other_cost) / self.quality
         prob = turnover.entry_probabilities(share, entrant_cost, p["entry_cost_sharpness"])
@@ -311,7 +315,7 @@ class FactoryShiftModel(mesa.Model):
         f, p, s, n = self.firms, self.par, self.state, self.n
         loc = f.location
         output = market.country_sums(loc, f.output, n)
-        automation = adoption.peer_adoption(f.automation, f.capacity, loc, p["alpha_max"], n) * p["alpha_max"]
+        automation = adoption.mean_automation(f.automation, f.capacity, loc, n)
         zeros = np.zeros(n)
         density = p["automation_per_robot_density"]
         return {

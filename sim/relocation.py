@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.labor import labor_hours
+from sim.market import unit_cost
+
 
 @dataclass
 class RelocationResult:
@@ -48,7 +51,7 @@ def relocate(*, firms, reviewers, demand, ell, eff, ai_cost, other_cost, frictio
     # arrays are countries × reviewers, so that the reductions over countries run along the long axis
     alpha, phi = firms.automation[idx], firms.productivity[idx]
     cur, home, output = firms.location[idx].astype(np.intp), firms.home[idx].astype(np.intp), firms.output[idx]
-    uc = ((1.0 - eff[:, None] * alpha) * ell[:, None] + alpha * ai_cost) / phi + other_cost[:, None]
+    uc = unit_cost(alpha, phi, np.arange(n_countries)[:, None], ell, eff, ai_cost, other_cost)   # C × n
     weights = sales_weights(np.take(firms.pi, idx, axis=0), demand, output)
     landed = uc * (weights @ friction.T).T
     rows = np.arange(idx.size)
@@ -68,8 +71,8 @@ def relocate(*, firms, reviewers, demand, ell, eff, ai_cost, other_cost, frictio
     moving = (choice != cur) & (value[choice, rows] > 0) & (output > 0)
     movers, dest = idx[moving], choice[moving]
     # labor-capacity cap on inflows, whole firms in random order
-    jobs = (1.0 - firms.automation[movers] * eff[dest]) * (h / productivity[dest]) * firms.output[movers] \
-        / firms.productivity[movers] / annual_hours
+    jobs = labor_hours(firms.automation[movers], firms.productivity[movers], dest, eff, productivity, h,
+                       firms.output[movers]) / annual_hours
     order = np.lexsort((u_order[movers], dest))
     dest_sorted = dest[order]
     cum = np.cumsum(jobs[order])
