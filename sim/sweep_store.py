@@ -38,9 +38,15 @@ def run_path(out: str | Path, run_id: int, failed: bool = False) -> str:
     return os.path.join(out, "runs", f"{run_id:06d}.failed.json" if failed else f"{run_id:06d}.parquet")
 
 
-def atomic_write(path: str | Path, data: bytes) -> None:
+def temp_path(path: str | Path) -> str:
+    """Where `path` is written before its rename: hidden, and with a suffix of its own, so that a
+    reader globbing `runs/*.parquet` mid-sweep never picks up a half-written file."""
     head, name = os.path.split(path)
-    tmp = os.path.join(head, f".tmp-{os.getpid()}-{name}")
+    return os.path.join(head, f".tmp-{os.getpid()}-{name}.part")
+
+
+def atomic_write(path: str | Path, data: bytes) -> None:
+    tmp = temp_path(path)
     with open(tmp, "wb") as fh:
         fh.write(data)
     os.replace(tmp, path)
@@ -211,7 +217,7 @@ def build_tables(out: Path, experiment: Experiment) -> None:
     if experiment.trajectory_outcomes:
         schemas["trajectories"] = pa.schema([*keys, ("year", pa.int64()),
                                              *[(o.name, pa.float64()) for o in experiment.trajectory_outcomes]])
-    tmp = {name: out / f".tmp-{os.getpid()}-{name}.parquet" for name in schemas}
+    tmp = {name: temp_path(out / f"{name}.parquet") for name in schemas}
     writers = {name: pq.ParquetWriter(tmp[name], schema) for name, schema in schemas.items()}
     rows: dict[str, list[dict]] = {name: [] for name in schemas}
 

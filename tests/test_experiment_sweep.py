@@ -174,3 +174,17 @@ def test_analysis_of_sobol_and_grid_sweeps(tmp_path, capsys):
     assert (tmp_path / "grid" / "plots" / "heatmap_us_end.svg").is_file()
     assert "plots/heatmap_us_end.png" in (tmp_path / "grid" / "analysis.md").read_text()
     assert main(["analyze", str(tmp_path / "nowhere")]) == 2
+
+
+def test_a_file_being_written_is_never_mistaken_for_a_finished_run(tmp_path):
+    """Readers glob `runs/*.parquet` while a sweep runs (the SIGKILL test above does); the
+    temporary name of a run being written must not match, or they read a torn file."""
+    from sim.sweep_store import atomic_write, run_path, temp_path
+
+    (tmp_path / "runs").mkdir()
+    final = run_path(tmp_path, 5)
+    assert not Path(temp_path(final)).match("*.parquet")
+    assert Path(temp_path(final)).name.startswith(".tmp-")
+    atomic_write(final, b"whole")
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["000005.parquet"]
+    assert Path(final).read_bytes() == b"whole"
