@@ -40,6 +40,10 @@ META_DOC = {
     "description": ("string", "What the scenario changes, in a sentence or two."),
     "claim": ("string", "The essay claim the scenario encodes, in your own words (or why it has none)."),
     "sources": ("array of strings", "Where the numbers the file sets come from; `assumption` is a valid source."),
+    "calibrated_by": ("string", "The calibration file whose fitted `[model]` values this scenario carries "
+                                "(the baseline: `calibrated_2015`; see docs/validation.md)."),
+    "calibration": ("table", "Written by `factoryshift calibrate`: the record of a fit (cutoff, objective value, "
+                             "seeds, firms, optimiser settings, bounds). Free-form; not read by the model."),
 }
 
 #: Meaning of each `[[schedule]]` key (keys come from `P.SCHEDULE_KEYS`).

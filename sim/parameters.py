@@ -183,7 +183,9 @@ LEVERS: tuple[str, ...] = (
     "literacy_program", "labor_supply_boost", "wage_growth", "demand_growth",
 )
 
-META_KEYS: tuple[str, ...] = ("title", "description", "claim", "sources")
+META_KEYS: tuple[str, ...] = ("title", "description", "claim", "sources", "calibrated_by", "calibration")
+#: `meta.calibration` is the record a fit writes (a table: cutoff, objective, seeds, optimiser settings);
+#: `meta.calibrated_by` names the calibration file whose fitted [model] values a scenario carries.
 
 SCHEDULE_KEYS: tuple[str, ...] = ("country", "lever", "from", "to", "value", "start", "shape")
 SCHEDULE_SHAPES: tuple[str, ...] = ("step", "ramp")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -65,3 +66,36 @@ def _label_line_ends(ax, table, order, colors, scale) -> None:
     for y, (_, code) in zip(ys, ends):
         ax.annotate(code, xy=(table.index[-1], y), xytext=(4, 0), textcoords="offset points",
                     va="center", fontsize=8, color=colors[code], annotation_clip=False)
+
+
+def hindcast(table, until: int, path: str | Path) -> Path:
+    """Per country: observed share, the model's mean and 5–95% band, the naive forecasts, the cutoff."""
+    codes = list(dict.fromkeys(table["country"]))
+    cols = 4
+    rows = -(-len(codes) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.9 * rows), dpi=100, squeeze=False)
+    for ax, code in zip(axes.flat, codes):
+        t = table[table["country"] == code]
+        years = t["year"].to_numpy()
+        ax.fill_between(years, 100 * t["model_share_p05"], 100 * t["model_share_p95"], color="tab:blue", alpha=0.25,
+                        lw=0, label="model 5–95%")
+        ax.plot(years, 100 * t["model_share_mean"], color="tab:blue", lw=1.8, label="model mean")
+        ax.plot(years, 100 * t["observed_share"], color="black", lw=1.8, label="observed (WDI)")
+        test = t["year"] > until
+        ax.plot(years[test], 100 * t["persistence_share"][test], color="tab:gray", ls="--", lw=1.2,
+                label="persistence")
+        ax.plot(years[test], 100 * t["trend_share"][test], color="tab:orange", ls=":", lw=1.5, label="trend")
+        ax.axvline(until + 0.5, color="tab:red", lw=1, alpha=0.7)
+        ax.set_title(code, fontsize=10)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=5))
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=8)
+    for ax in list(axes.flat)[len(codes):]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower right", fontsize=9, frameon=False)
+    fig.suptitle(f"Share of world MVA (%): hindcast fitted to ≤ {until} (red line), tested after", fontsize=12)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)

@@ -113,6 +113,8 @@ def check_file_tree(tree: dict, source: str) -> list[str]:
             if key == "sources":
                 if not (isinstance(val, list) and all(isinstance(s, str) for s in val)):
                     c.add("meta.sources", "must be a list of strings")
+            elif key == "calibration":
+                c.table(val, "meta.calibration")
             elif key in P.META_KEYS and not isinstance(val, str):
                 c.add(join("meta", key), f"must be a string, got {type_name(val)}")
     for section, params in (("run", P.RUN), ("model", P.MODEL)):

@@ -1,0 +1,112 @@
+"""`factoryshift calibrate` and `factoryshift hindcast`: fit to history, then test out of sample."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from sim import fit, history
+from sim.errors import UserError
+from sim.hindcast import hindcast, load_params
+from sim.output import ensure_out_dir
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "calibrate", help="fit behavioural parameters to observed shares up to a cutoff",
+        description="Fit the behavioural parameters (docs/validation.md) to the observed shares of world MVA from "
+                    "--from to --until by differential evolution over common-random-number replicates, and write "
+                    "them as a scenario overlay. No observation after --until is read.")
+    p.add_argument("--from", dest="start", type=int, default=history.FIRST_YEAR, help="first year (default 2005)")
+    p.add_argument("--until", type=int, default=2015, help="last fitted year, the data cutoff (default 2015)")
+    p.add_argument("--seeds", type=int, help="replicate runs per evaluation (default 3; quick 1)")
+    p.add_argument("--firms", type=int, help="firms per run (default 2000; quick 500)")
+    p.add_argument("--params", help="comma-separated parameters to fit (default "
+                                    f"{','.join(fit.DEFAULT_PARAMS)}; also: q0)")
+    p.add_argument("--maxiter", type=int, help="generations of the optimiser (default 25; quick 5)")
+    p.add_argument("--popsize", type=int, help="population per parameter (default 6; quick 4)")
+    p.add_argument("--seed", type=int, default=fit.Settings.seed, help="seed of the optimiser and the replicates")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="local processes (default 2)")
+    p.add_argument("--quick", action="store_true", help="a small fit that finishes in well under a minute")
+    p.add_argument("--out", type=Path, help="overlay file to write (default results/calibrated_UNTIL.toml)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=run_calibrate)
+
+    h = sub.add_parser(
+        "hindcast", help="run from the historical start and score the years after the cutoff",
+        description="Run replicates from --from to --to with the calibrated parameters and report the error (pp of "
+                    "world MVA share, MAE and RMSE) after --until, next to persistence and linear-trend forecasts. "
+                    "Writes hindcast.csv, errors.csv, hindcast.png and manifest.json.")
+    h.add_argument("--params", help="calibration overlay (default: scenarios/calibrated_UNTIL.toml)")
+    h.add_argument("--from", dest="start", type=int, default=history.FIRST_YEAR)
+    h.add_argument("--until", type=int, default=2015, help="data cutoff of the fit (default 2015)")
+    h.add_argument("--to", type=int, default=history.LAST_YEAR, help="last year (default 2024)")
+    h.add_argument("--seeds", type=int, default=20, help="replicate runs (default 20)")
+    h.add_argument("--firms", type=int, help="firms per run (default: the calibration's, else 2000)")
+    h.add_argument("--seed", type=int, default=fit.Settings.seed, help="base seed of the replicates")
+    h.add_argument("--out", type=Path, help="output folder (default results/hindcast/)")
+    h.add_argument("--no-plot", action="store_true", help="skip hindcast.png")
+    h.set_defaults(func=run_hindcast)
+
+
+def _check_positive(**options) -> None:
+    for name, value in options.items():
+        if value is not None and value < 1:
+            raise UserError(f"--{name}: must be at least 1, got {value}")
+
+
+def run_calibrate(args) -> int:
+    _check_positive(seeds=args.seeds, firms=args.firms, maxiter=args.maxiter, popsize=args.popsize,
+                    workers=args.workers)
+    history.check_years(args.start, args.until, "--from", "--until")
+    if args.until - args.start < 3:
+        raise UserError(f"--until: {args.until} leaves fewer than 3 fitted years after --from {args.start}")
+    chosen = {k: v for k, v in (("seeds", args.seeds), ("firms", args.firms), ("maxiter", args.maxiter),
+                                ("popsize", args.popsize)) if v is not None}
+    if args.params:
+        chosen["params"] = tuple(n.strip() for n in args.params.split(",") if n.strip())
+        for name in chosen["params"]:
+            if name not in fit.FIT:
+                from sim.errors import did_you_mean
+                raise UserError(f"--params: {name!r} is not a fitted parameter" + did_you_mean(name, fit.FIT))
+    make = fit.Settings.quick if args.quick else fit.Settings
+    settings = make(start=args.start, until=args.until, seed=args.seed, workers=args.workers, **chosen)
+    out = args.out or Path("results") / f"calibrated_{args.until}.toml"
+    if out.is_dir():
+        raise UserError(f"--out: {out}: is a folder; give a file name")
+    ensure_out_dir(out.parent)
+    observed = history.observed_shares(args.start, args.until)          # nothing after --until
+    result = fit.fit(observed, settings, progress=not args.quiet)
+    command = "factoryshift calibrate " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["calibrate"] else [])
+    tmp = out.with_name(f".tmp-{os.getpid()}-{out.name}.part")
+    tmp.write_text(fit.overlay_text(result, command.strip()), encoding="utf-8")
+    os.replace(tmp, out)
+    print(f"J = {result.objective:.4f} pp over {args.start + 1}-{args.until} ({result.evaluations} runs of "
+          f"{settings.seeds} x {settings.firms:,} firms, {result.seconds:.0f} s)")
+    for name, value in result.values.items():
+        print(f"  {name:<24}{value:>10.4g}   bounds [{fit.FIT[name].lo:g}, {fit.FIT[name].hi:g}]")
+    print(f"overlay written to {out}")
+    return 0
+
+
+def run_hindcast(args) -> int:
+    _check_positive(seeds=args.seeds, firms=args.firms)
+    params, path = load_params(args.params, args.until)
+    firms = args.firms or _calibration_firms(path) or 2000
+    out = ensure_out_dir(args.out or Path("results") / "hindcast")
+    result = hindcast(params, start=args.start, until=args.until, to=args.to, seeds=args.seeds, firms=firms,
+                      seed=args.seed, params_file=str(path))
+    result.write(out, plot=not args.no_plot)
+    print(result.format_errors())
+    print(f"results written to {out}/")
+    return 0
+
+
+def _calibration_firms(path: Path) -> int | None:
+    import tomllib
+
+    record = tomllib.loads(path.read_text(encoding="utf-8")).get("meta", {}).get("calibration", {})
+    firms = record.get("firms")
+    return firms if isinstance(firms, int) and firms >= 10 else None
