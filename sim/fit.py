@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import differential_evolution
+from scipy.optimize import LinearConstraint, differential_evolution
 
 from sim import history
 from sim.api import run_scenario
@@ -46,13 +46,15 @@ FIT_PARAMS: tuple[FitParam, ...] = (
     FitParam("relocation_review_rate", 0.0, 0.2, "MODEL.md 5–10%, widened to 0–20%"),
     FitParam("wage_response", 0.0, 1.0, "assumption 0.3; 0–1 covers no to strong wage pressure"),
     FitParam("relocation_cost", 0.05, 1.0, "assumption 0.3 years of output; 0.05–1 spans cheap to costly moves"),
-    FitParam("entry_cost_sharpness", 0.0, 40.0, "assumption 5; 0 = entrants ignore costs, 40 = go to the cheapest"),
+    FitParam("entry_cost_sharpness", 0.0, 60.0, "assumption 5; 0: costs ignored, 60: entrants crowd the cheapest"),
     FitParam("firm_count_elasticity", 0.0, 1.5, "assumption 0.5; firm numbers grow less or more than demand"),
+    FitParam("trade_cost_near", 1.0, 2.0, "MODEL.md 1.1–1.5, widened; constrained to ≤ trade_cost_far"),
+    FitParam("trade_cost_far", 1.1, 2.0, "MODEL.md 1.1–1.5, widened (estimated iceberg costs are often higher)"),
     FitParam("q0", 0.1, 0.8, "Sultan, Farley & Lehmann (1990) meta-analysis: mean 0.38, most 0.2–0.6"),
 )
 #: Fitted by default (q0 is available but AI adoption leaves little trace in 2005–2015 shares).
 DEFAULT_PARAMS = ("theta", "adjustment_speed", "relocation_review_rate", "wage_response", "relocation_cost",
-                  "entry_cost_sharpness", "firm_count_elasticity")
+                  "entry_cost_sharpness", "firm_count_elasticity", "trade_cost_near", "trade_cost_far")
 FIT = {p.name: p for p in FIT_PARAMS}
 
 
@@ -62,11 +64,11 @@ class Settings:
 
     start: int = history.FIRST_YEAR
     until: int = 2015
-    seeds: int = 3
-    firms: int = 2000
+    seeds: int = 4
+    firms: int = 3000
     params: tuple[str, ...] = DEFAULT_PARAMS
     popsize: int = 6          # population = popsize × number of parameters
-    maxiter: int = 25         # generations
+    maxiter: int = 40         # generations
     tol: float = 1e-3
     seed: int = 20261125      # seed of the optimiser and of the replicate runs
     workers: int = 1
@@ -128,6 +130,11 @@ def fit(observed: pd.DataFrame, settings: Settings, scenario=None, progress: boo
     bounds = [(FIT[n].lo, FIT[n].hi) for n in s.params]
     generations: list[float] = []
     t0 = time.perf_counter()
+    constraints = ()
+    if {"trade_cost_near", "trade_cost_far"} <= set(s.params):  # trade inside a region costs no more than across
+        row = np.zeros(len(s.params))
+        row[s.params.index("trade_cost_near")], row[s.params.index("trade_cost_far")] = -1.0, 1.0
+        constraints = (LinearConstraint(row[None, :], 0.0, np.inf),)
 
     def report(intermediate_result):
         generations.append(float(intermediate_result.fun))
@@ -142,7 +149,8 @@ def fit(observed: pd.DataFrame, settings: Settings, scenario=None, progress: boo
         try:
             result = differential_evolution(
                 objective, bounds, args=args, popsize=s.popsize, maxiter=s.maxiter, tol=s.tol, seed=s.seed,
-                polish=False, updating="deferred", workers=pool.map if pool else 1, callback=report)
+                polish=False, updating="deferred", constraints=constraints, workers=pool.map if pool else 1,
+                callback=report)
         finally:
             if pool:
                 pool.shutdown(cancel_futures=True)

@@ -39,6 +39,10 @@ def _number(value: float) -> str:
     return f"{int(value):,}" if float(value).is_integer() and abs(value) >= 1e4 else f"{value:g}"
 
 
+#: Source of the parameters fitted by `factoryshift calibrate` (their defaults are the fitted values,
+#: to 4 significant digits; tests/test_history.py checks them against the calibration file).
+CALIBRATED = "calibrated to 2006–2015 shares (scenarios/calibrated_2015.toml, docs/validation.md); "
+
 RUN_PARAMS: tuple[Param, ...] = (
     Param("start_year", "int", "year", 2024, "First simulated year (the calibration year).", lo=1990, hi=2100),
     Param("end_year", "int", "year", 2050, "Last simulated year; must be after start_year.", lo=1991, hi=2200),
@@ -48,15 +52,18 @@ RUN_PARAMS: tuple[Param, ...] = (
 
 MODEL_PARAMS: tuple[Param, ...] = (
     # --- market allocation ------------------------------------------------------
-    Param("theta", "float", "1", 4.0, "Trade elasticity θ of the Eaton–Kortum / CES allocation.",
-          "Simonovska & Waugh (2014) ≈ 4; Eaton & Kortum (2002) 8.28", lo=1.0, hi=20.0, lo_open=True),
-    Param("adjustment_speed", "float", "1/year", 0.4,
+    Param("theta", "float", "1", 7.086, "Trade elasticity θ of the Eaton–Kortum / CES allocation.",
+          CALIBRATED + "prior: Simonovska & Waugh (2014) ≈ 4, Eaton & Kortum (2002) 8.28",
+          lo=1.0, hi=20.0, lo_open=True),
+    Param("adjustment_speed", "float", "1/year", 0.4771,
           "χ: share of the gap to the target market shares closed each year (supply-chain inertia).",
-          "assumption within MODEL.md's 0.3–0.5", lo=0.0, hi=1.0, lo_open=True),
-    Param("trade_cost_near", "float", "1 (iceberg factor)", 1.10,
-          "d between two countries of the same region.", "assumption within MODEL.md's 1.1–1.5", lo=1.0, hi=5.0),
-    Param("trade_cost_far", "float", "1 (iceberg factor)", 1.35,
-          "d between countries of different regions.", "assumption within MODEL.md's 1.1–1.5", lo=1.0, hi=5.0),
+          CALIBRATED + "prior: MODEL.md 0.3–0.5", lo=0.0, hi=1.0, lo_open=True),
+    Param("trade_cost_near", "float", "1 (iceberg factor)", 1.736,
+          "d between two countries of the same region.", CALIBRATED + "prior: MODEL.md 1.1–1.5",
+          lo=1.0, hi=5.0),
+    Param("trade_cost_far", "float", "1 (iceberg factor)", 1.755,
+          "d between countries of different regions.", CALIBRATED + "prior: MODEL.md 1.1–1.5",
+          lo=1.0, hi=5.0),
     # --- unit cost --------------------------------------------------------------
     Param("hours_per_unit", "float", "hours per US$ of output", 0.0044,
           "h: labor hours per unit of output (US$ at 2024 prices) at productivity 1.",
@@ -89,8 +96,9 @@ MODEL_PARAMS: tuple[Param, ...] = (
     Param("capacity_sigma", "float", "1 (log scale)", 1.0, "σ of lognormal firm capacity k (mean 1 within a country).",
           "assumption (skewed firm sizes)", lo=0.0, hi=4.0),
     # --- labor market -----------------------------------------------------------
-    Param("wage_response", "float", "1/year", 0.3,
-          "η: wage growth added per unit of excess labor-market tightness.", "assumption", lo=0.0, hi=5.0),
+    Param("wage_response", "float", "1/year", 0.07813,
+          "η: wage growth added per unit of excess labor-market tightness.", CALIBRATED + "prior: assumption 0.3",
+          lo=0.0, hi=5.0),
     # --- AI adoption ------------------------------------------------------------
     Param("adoption_step", "float", "share of tasks", 0.05, "Δα: automation added by one adoption.",
           "MODEL.md 0.05–0.1", lo=0.0, hi=1.0, lo_open=True),
@@ -107,10 +115,12 @@ MODEL_PARAMS: tuple[Param, ...] = (
     Param("acceptance_effect", "float", "1", 1.0,
           "λ_a in f(κ, a) = 1 + λ_κ·κ + λ_a·a that scales imitation.", "assumption", lo=0.0, hi=50.0),
     # --- relocation -------------------------------------------------------------
-    Param("relocation_review_rate", "float", "1/year", 0.07, "λ: share of firms that review their location each year.",
-          "MODEL.md 5–10%", lo=0.0, hi=1.0),
-    Param("relocation_cost", "float", "years of output", 0.3,
-          "F: one-off cost of moving production, as a share of one year's output.", "assumption", lo=0.0),
+    Param("relocation_review_rate", "float", "1/year", 0.02677,
+          "λ: share of firms that review their location each year.", CALIBRATED + "prior: MODEL.md 5–10%",
+          lo=0.0, hi=1.0),
+    Param("relocation_cost", "float", "years of output", 0.8607,
+          "F: one-off cost of moving production, as a share of one year's output.",
+          CALIBRATED + "prior: assumption 0.3", lo=0.0),
     Param("relocation_horizon", "float", "years", 8.0, "Years of cost savings a firm weighs against F.",
           "assumption", lo=0.0, lo_open=True),
     Param("home_bias", "float", "share of output per year", 0.02,
@@ -126,11 +136,12 @@ MODEL_PARAMS: tuple[Param, ...] = (
           "assumption", lo=0.0, hi=1.0),
     Param("exit_after", "int", "years", 3, "Consecutive loss years after which a firm exits.", "MODEL.md",
           lo=1, hi=100),
-    Param("entry_cost_sharpness", "float", "1", 5.0,
+    Param("entry_cost_sharpness", "float", "1", 52.34,
           "β_e: how strongly entrants favour countries with low unit cost (relative to the world mean).",
-          "assumption", lo=0.0),
-    Param("firm_count_elasticity", "float", "1", 0.5,
-          "ε: the target number of firms grows as (world demand / start demand)^ε.", "assumption", lo=0.0, hi=2.0),
+          CALIBRATED + "prior: assumption 5", lo=0.0),
+    Param("firm_count_elasticity", "float", "1", 0.5623,
+          "ε: the target number of firms grows as (world demand / start demand)^ε.",
+          CALIBRATED + "prior: assumption 0.5", lo=0.0, hi=2.0),
 )
 
 REGIONS = ("asia", "south_asia", "europe", "north_america", "other")

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
+from sim.scenario import load_scenario
 
 
 def run_cli(capsys, *argv):
@@ -35,7 +36,7 @@ def test_run_writes_all_outputs(tmp_path, capsys):
     assert list(flows.columns) == ["year", "origin", "destination", "firms"]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 5 and manifest["firms"] == 400 and manifest["scenario"] == "baseline"
-    assert manifest["parameters"]["model"]["theta"] == 4.0
+    assert manifest["parameters"]["model"]["theta"] == load_scenario("baseline").model["theta"]
     assert {"python", "numpy", "mesa"} <= set(manifest["versions"])
     assert manifest["wall_seconds"] > 0 and manifest["started"]
     # the printed table lists every country's first- and last-year share

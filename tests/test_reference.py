@@ -66,6 +66,11 @@ value = 1.3
 OVERRIDES = {
     "run.end_year": 2034,                      # ten steps after the 2024 calibration
     "run.firms": 300,
+    # Low trade costs (the pre-calibration assumptions): with the calibrated ones (≈ 1.74, the
+    # home bias of 2005-2015 data) serving a home market from abroad costs more than any labor
+    # saving, so almost no firm would move and the relocation code would go untested.
+    "model.trade_cost_near": 1.10,
+    "model.trade_cost_far": 1.35,
     "model.relocation_review_rate": 0.8,       # many reviews, cheap moves: firms do move
     "model.relocation_cost": 0.05,
     "model.home_bias": 0.005,

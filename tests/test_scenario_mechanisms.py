@@ -5,25 +5,24 @@ the West raises the US share, a frozen AI race keeps automation gaps where they 
 alignment helps India), not that the essay is right. Every comparison uses `compare`,
 so both scenarios see the same replicate seeds, and since firms draw from keyed random
 streams the paired differences stay small even where the scenarios diverge. Tolerances
-are stated per test; they were last checked (model at commit 7db1610, with start-year
-selection and calibrated quality) against base seeds 1-9 and the default (20240101) at
-the settings below (1,500 firms, 8 replicates, 16 for India), where:
+are stated per test; they were last checked with the calibrated parameters
+(scenarios/calibrated_2015.toml, copied into the baseline) against base seeds 1-5 and the
+default (20240101) at the settings below (1,500 firms, 8 replicates, 16 for India), where:
 
-* the US gain in 2040 (west_reshoring_with_ai - west_reshoring) was +0.92 to +1.26 pp,
-  and at least +0.58 pp in every one of the 80 replicate pairs;
-* China's gain in 2040 from east_asia_ai_push was +1.25 to +1.41 pp, at least +0.72 pp
+* the US gain in 2040 (west_reshoring_with_ai - west_reshoring) was +0.30 to +0.34 pp,
+  and at least +0.24 pp in every one of the 48 replicate pairs (before the calibration,
+  with lower trade costs and θ = 4: about +1 pp);
+* China's gain in 2040 from east_asia_ai_push was +1.09 to +1.13 pp, at least +0.92 pp
   in every replicate pair;
-* the frozen CHN-USA automation gap (no_ai_race) moved by at most 0.002 between 2024 and
-  2050, while the baseline's grew by 0.35-0.38; a country's automation in no_ai_race moved
-  by up to 0.055 (Korea, through the changing mix of firms: exits, entries and moves
-  shift the capacity weights), against +0.22 (USA) to +0.61 (CHN) in the baseline
-  (India excepted: it barely automates in either);
-* Korea's cliff cost 0.19-0.33 pp in 2040, and its AI push won back +0.42 to +0.62 pp;
+* the frozen CHN-USA automation gap (no_ai_race) stays where it was, while the baseline's
+  grows (see the test for the bounds);
+* Korea's cliff cost 0.04-0.05 pp in 2040 (before the calibration 0.19-0.33: with the
+  calibrated trade costs most of Korea's output serves its own market, so costs matter
+  less), and its AI push won back +0.17 to +0.21 pp;
 * India's gain in 2050 (global_south_aligned - global_south_relocation) is the weak one:
-  +0.21 to +0.34 pp at 16 replicates, positive for all ten base seeds, with up to 2 of
-  16 replicate pairs negative (coordination and acceptance act on imitation, which needs
-  adopters India does not yet have; see docs/scenarios.md); India's automation rose by
-  +0.073 to +0.098.
+  +0.07 to +0.09 pp at 16 replicates, with no negative replicate pair in the six base
+  seeds (coordination and acceptance act on imitation, which needs adopters India does
+  not yet have; see docs/scenarios.md); India's automation rose by +0.036 to +0.044.
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ def paired(a: str, b: str, code: str, year: int, column: str = "production_share
 def test_western_ai_raises_us_share_2040():
     base, with_ai, diff = paired("west_reshoring", "west_reshoring_with_ai", "USA", 2040)
     print(f"USA 2040: west_reshoring {base:.4f}, with AI {with_ai:.4f}, diff per replicate {list(diff.round(4))}")
-    assert with_ai - base > 0.005  # at least +0.5 percentage points on average
+    assert with_ai - base > 0.002  # at least +0.2 percentage points on average
     assert (diff > 0).all()  # and a gain in every replicate pair
 
 
@@ -82,7 +81,7 @@ def test_korean_ai_push_offsets_part_of_the_cliff():
     base, _, _ = paired("baseline", "korea_demographic_cliff", "KOR", 2040)
     print(f"KOR 2040: baseline {base:.4f}, cliff {cliff:.4f}, cliff + AI push {push:.4f}")
     assert cliff < base  # a faster-shrinking workforce costs share
-    assert push > cliff + 0.002  # the AI push wins some back
+    assert push > cliff + 0.001  # the AI push wins some back
 
 
 def test_east_asia_push_raises_china_share():

@@ -1,0 +1,84 @@
+"""Hindcast scoring (sim/hindcast.py) and the calibrate/hindcast commands."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.hindcast import COLUMNS, error_table, naive_forecasts
+
+
+def test_error_table_on_a_hand_made_example():
+    # two countries, fitted ≤ 2001, tested 2002–2003; errors in pp:
+    #   A: model +1, −3   persistence 0, +2   trend +2, +2
+    #   B: model  0, +1   persistence +4, 0   trend −1, −1
+    rows = [
+        (2001, "A", 0.50, 0.90, 0.50, 0.50),   # in-sample: ignored whatever it says
+        (2002, "A", 0.50, 0.51, 0.50, 0.52), (2003, "A", 0.48, 0.45, 0.50, 0.50),
+        (2002, "B", 0.20, 0.20, 0.24, 0.19), (2003, "B", 0.24, 0.25, 0.24, 0.23),
+    ]
+    table = pd.DataFrame(rows, columns=["year", "country", "observed_share", "model_share_mean",
+                                        "persistence_share", "trend_share"])
+    e = error_table(table, until=2001).set_index("country")
+    assert e.loc["A", "model_mae_pp"] == pytest.approx(2.0)
+    assert e.loc["A", "model_rmse_pp"] == pytest.approx(math.sqrt(5.0))
+    assert e.loc["B", "persistence_mae_pp"] == pytest.approx(2.0)
+    assert e.loc["B", "trend_rmse_pp"] == pytest.approx(1.0)
+    assert e.loc["overall", "model_mae_pp"] == pytest.approx((1 + 3 + 0 + 1) / 4)
+    assert e.loc["overall", "model_rmse_pp"] == pytest.approx(math.sqrt((1 + 9 + 0 + 1) / 4))
+    assert e.loc["overall", "persistence_mae_pp"] == pytest.approx((0 + 2 + 4 + 0) / 4)
+    assert e.loc["overall", "trend_mae_pp"] == pytest.approx((2 + 2 + 1 + 1) / 4)
+    assert list(e["years"]) == [2, 2, 2]
+
+
+def test_naive_forecasts_use_only_the_fitting_window():
+    years = np.arange(2000, 2011)
+    observed = pd.DataFrame({"A": 0.1 + 0.01 * (years - 2000), "B": 0.9 - 0.01 * (years - 2000)}, index=years)
+    observed.loc[2006:, "A"] = 99.0   # after the cutoff: must not matter
+    persistence, trend = naive_forecasts(observed, 2000, 2005, range(2006, 2011))
+    assert (persistence["A"] == observed.loc[2005, "A"]).all()
+    assert trend.loc[2010, "A"] == pytest.approx(0.2)     # the exact line, extended
+    assert trend.loc[2010, "B"] == pytest.approx(0.8)
+
+
+def test_calibrate_then_hindcast_from_the_command_line(tmp_path, capsys):
+    overlay = tmp_path / "fit.toml"
+    assert main(["calibrate", "--quick", "--params", "theta,adjustment_speed", "--maxiter", "2", "--workers", "1",
+                 "--quiet", "--out", str(overlay)]) == 0
+    assert "overlay written" in capsys.readouterr().out
+    out = tmp_path / "hc"
+    assert main(["hindcast", "--params", str(overlay), "--seeds", "3", "--out", str(out), "--no-plot"]) == 0
+    printed = capsys.readouterr().out
+    assert "overall" in printed and "2016–2024" in printed
+    table = pd.read_csv(out / "hindcast.csv")
+    assert list(table.columns) == COLUMNS
+    assert len(table) == 20 * 11 and set(table["year"]) == set(range(2005, 2025))
+    assert np.allclose(table.groupby("year")["observed_share"].sum(), 1.0)
+    assert np.allclose(table.groupby("year")["model_share_mean"].sum(), 1.0)
+    assert (table["model_share_p05"] <= table["model_share_mean"] + 1e-12).all()
+    assert (table["model_share_mean"] <= table["model_share_p95"] + 1e-12).all()
+    first = table[table["year"] == 2005]
+    # the start is the data (as written in the scenario file: 6 decimals)
+    assert np.allclose(first["model_share_mean"], first["observed_share"], atol=1e-6)
+    errors = pd.read_csv(out / "errors.csv")
+    assert errors["country"].iloc[-1] == "overall" and len(errors) == 12
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["hindcast", "--params", "{tmp}/nope.toml"], "no such file"),
+    (["hindcast", "--params", "{tmp}/bad.toml"], "model.thetta: unknown parameter (did you mean 'theta'?)"),
+    (["hindcast", "--params", "{tmp}/range.toml"], "theta"),
+    (["hindcast", "--until", "2030"], "--params: no calibration ships for --until 2030"),
+    (["calibrate", "--until", "2030"], "--until: 2030 must be after --from = 2005"),
+    (["calibrate", "--params", "thetaa"], "'thetaa' is not a fitted parameter (did you mean 'theta'?)"),
+    (["calibrate", "--seeds", "0"], "--seeds: must be at least 1"),
+])
+def test_bad_options_are_one_line_errors(tmp_path, capsys, argv, message):
+    (tmp_path / "bad.toml").write_text("[model]\nthetta = 4.0\n")
+    (tmp_path / "range.toml").write_text("[model]\ntheta = -1.0\n")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main([*argv, "--out", str(tmp_path / "out.toml" if argv[0] == "calibrate" else tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0], err
