@@ -140,6 +140,7 @@ def hindcast(params: dict[str, float] | None = None, *, start: int = history.FIR
                      for s in replicate_seeds(seed, seeds)])
     years = np.arange(start, to + 1)
     persistence, trend = naive_forecasts(observed, start, until, years)
+    persistence.loc[:until], trend.loc[:until] = np.nan, np.nan   # forecasts exist only after the cutoff
     codes = scenario.codes
     mean, p05, p95 = runs.mean(axis=0), np.quantile(runs, 0.05, axis=0), np.quantile(runs, 0.95, axis=0)
     table = pd.DataFrame({

@@ -62,6 +62,9 @@ def test_calibrate_then_hindcast_from_the_command_line(tmp_path, capsys):
     first = table[table["year"] == 2005]
     # the start is the data (as written in the scenario file: 6 decimals)
     assert np.allclose(first["model_share_mean"], first["observed_share"], atol=1e-6)
+    fitted = table["year"] <= 2015                   # naive forecasts exist only after the cutoff
+    assert table.loc[fitted, ["persistence_share", "trend_share"]].isna().all().all()
+    assert table.loc[~fitted, ["persistence_share", "trend_share"]].notna().all().all()
     errors = pd.read_csv(out / "errors.csv")
     assert errors["country"].iloc[-1] == "overall" and len(errors) == 12
 
