@@ -94,7 +94,14 @@ def run_calibrate(args) -> int:
 def run_hindcast(args) -> int:
     _check_positive(seeds=args.seeds, firms=args.firms)
     params, path = load_params(args.params, args.until)
-    firms = args.firms or _calibration_firms(path) or 2000
+    record = _calibration_record(path)
+    if isinstance(record.get("until"), int) and record["until"] != args.until:
+        fitted = record["until"]
+        why = ("so the scores include years the fit saw" if fitted > args.until
+               else f"so {fitted + 1}-{args.until} are neither fitted nor scored")
+        print(f"warning: {path} was fitted to data up to {fitted} but --until is {args.until}, {why}", file=sys.stderr)
+    firms = args.firms or (record["firms"] if isinstance(record.get("firms"), int) and record["firms"] >= 10
+                           else 2000)
     out = ensure_out_dir(args.out or Path("results") / "hindcast")
     result = hindcast(params, start=args.start, until=args.until, to=args.to, seeds=args.seeds, firms=firms,
                       seed=args.seed, params_file=str(path))
@@ -104,9 +111,9 @@ def run_hindcast(args) -> int:
     return 0
 
 
-def _calibration_firms(path: Path) -> int | None:
+def _calibration_record(path: Path) -> dict:
+    """`[meta.calibration]` of an overlay (empty if it has none)."""
     import tomllib
 
     record = tomllib.loads(path.read_text(encoding="utf-8")).get("meta", {}).get("calibration", {})
-    firms = record.get("firms")
-    return firms if isinstance(firms, int) and firms >= 10 else None
+    return record if isinstance(record, dict) else {}
