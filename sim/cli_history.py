@@ -37,8 +37,9 @@ def add_parser(sub) -> None:
     h = sub.add_parser(
         "hindcast", help="run from the historical start and score the years after the cutoff",
         description="Run replicates from --from to --to with the calibrated parameters and report the error (pp of "
-                    "world MVA share, MAE and RMSE) after --until, next to persistence and linear-trend forecasts. "
-                    "Writes hindcast.csv, errors.csv, hindcast.png and manifest.json.")
+                    "world MVA share, MAE and RMSE) after --until, next to persistence, linear-trend and GDP-scaled "
+                    "forecasts and the model restarted from the observed shares at --until. Writes hindcast.csv, "
+                    "extra.csv, errors.csv, hindcast.png and manifest.json.")
     h.add_argument("--params", help="calibration overlay (default: scenarios/calibrated_UNTIL.toml)")
     h.add_argument("--from", dest="start", type=int, default=history.FIRST_YEAR)
     h.add_argument("--until", type=int, default=2015, help="data cutoff of the fit (default 2015)")
@@ -47,6 +48,8 @@ def add_parser(sub) -> None:
     h.add_argument("--firms", type=int, help="firms per run (default: the calibration's, else 2000)")
     h.add_argument("--seed", type=int, default=fit.Settings.seed, help="base seed of the replicates")
     h.add_argument("--out", type=Path, help="output folder (default results/hindcast/)")
+    h.add_argument("--no-restart", action="store_true",
+                   help="skip the second model forecast started from the observed shares at --until")
     h.add_argument("--no-plot", action="store_true", help="skip hindcast.png")
     h.set_defaults(func=run_hindcast)
 
@@ -104,7 +107,7 @@ def run_hindcast(args) -> int:
                            else 2000)
     out = ensure_out_dir(args.out or Path("results") / "hindcast")
     result = hindcast(params, start=args.start, until=args.until, to=args.to, seeds=args.seeds, firms=firms,
-                      seed=args.seed, params_file=str(path))
+                      seed=args.seed, restart=not args.no_restart, params_file=str(path))
     result.write(out, plot=not args.no_plot)
     print(result.format_errors())
     print(f"results written to {out}/")

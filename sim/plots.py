@@ -85,6 +85,11 @@ def hindcast(table, until: int, path: str | Path) -> Path:
         ax.plot(years[test], 100 * t["persistence_share"][test], color="tab:gray", ls="--", lw=1.2,
                 label="persistence")
         ax.plot(years[test], 100 * t["trend_share"][test], color="tab:orange", ls=":", lw=1.5, label="trend")
+        if "restart_share_mean" in t:
+            ax.fill_between(years[test], 100 * t["restart_share_p05"][test], 100 * t["restart_share_p95"][test],
+                            color="tab:green", alpha=0.2, lw=0)
+            ax.plot(years[test], 100 * t["restart_share_mean"][test], color="tab:green", lw=1.5,
+                    label=f"model restarted from {until} data")
         ax.axvline(until + 0.5, color="tab:red", lw=1, alpha=0.7)
         ax.set_title(code, fontsize=10)
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=5))

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.hindcast import COLUMNS, error_table, naive_forecasts
+from sim.hindcast import COLUMNS, EXTRA_COLUMNS, error_table, gdp_scaled, naive_forecasts
 
 
 def test_error_table_on_a_hand_made_example():
@@ -43,6 +43,14 @@ def test_naive_forecasts_use_only_the_fitting_window():
     assert trend.loc[2010, "B"] == pytest.approx(0.8)
 
 
+def test_gdp_scaled_forecast_grows_each_share_with_its_gdp():
+    observed = pd.DataFrame({"A": [0.5, 0.5], "B": [0.5, 0.5]}, index=[2000, 2001])
+    gdp = pd.DataFrame({"A": [1.0, 3.0, 3.0], "B": [1.0, 1.0, 2.0]}, index=[2001, 2002, 2003])
+    f = gdp_scaled(observed, gdp, 2001, [2002, 2003])
+    assert f.loc[2002, "A"] == pytest.approx(0.75) and f.loc[2003, "A"] == pytest.approx(0.6)
+    assert np.allclose(f.sum(axis=1), 1.0)
+
+
 def test_calibrate_then_hindcast_from_the_command_line(tmp_path, capsys):
     overlay = tmp_path / "fit.toml"
     assert main(["calibrate", "--quick", "--params", "theta,adjustment_speed", "--maxiter", "2", "--workers", "1",
@@ -65,7 +73,17 @@ def test_calibrate_then_hindcast_from_the_command_line(tmp_path, capsys):
     fitted = table["year"] <= 2015                   # naive forecasts exist only after the cutoff
     assert table.loc[fitted, ["persistence_share", "trend_share"]].isna().all().all()
     assert table.loc[~fitted, ["persistence_share", "trend_share"]].notna().all().all()
+    extra = pd.read_csv(out / "extra.csv")
+    assert list(extra.columns) == EXTRA_COLUMNS and len(extra) == len(table)
+    later = extra["year"] > 2015
+    assert extra.loc[~later, "gdp_scaled_share"].isna().all()
+    assert extra.loc[extra["year"] < 2015, "restart_share_mean"].isna().all()
+    cutoff = extra["year"] == 2015                     # the restart starts from the data of the cutoff year
+    assert np.allclose(extra.loc[cutoff, "restart_share_mean"], table.loc[table["year"] == 2015, "observed_share"],
+                       atol=1e-6)
+    assert np.allclose(extra[later].groupby("year")[["gdp_scaled_share", "restart_share_mean"]].sum(), 1.0)
     errors = pd.read_csv(out / "errors.csv")
+    assert {"restart_mae_pp", "gdp_scaled_rmse_pp", "persistence_mae_pp"} <= set(errors.columns)
     assert errors["country"].iloc[-1] == "overall" and len(errors) == 12
 
 
