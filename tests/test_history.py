@@ -145,3 +145,13 @@ def test_baseline_carries_the_shipped_calibration():
     hindcast_scenario = load_scenario("calibrated_2015")
     assert hindcast_scenario.run["start_year"] == 2005
     assert {k: hindcast_scenario.model[k] for k in fitted} == fitted
+
+
+def test_fit_is_the_same_serial_and_in_parallel():
+    """Deferred updating evaluates each generation as one batch: the process pool changes the speed only."""
+    observed = history.observed_shares(2005, UNTIL)
+    settings = dict(params=("theta", "adjustment_speed", "trade_cost_near", "trade_cost_far"), maxiter=3)
+    serial = fit.fit(observed, fit.Settings.quick(workers=1, **settings), progress=False)
+    parallel = fit.fit(observed, fit.Settings.quick(workers=2, **settings), progress=False)
+    assert serial.values == parallel.values and serial.generations == parallel.generations
+    assert serial.values["trade_cost_near"] <= serial.values["trade_cost_far"]   # the constraint holds
