@@ -38,9 +38,9 @@ GROUPS = {
     "adjust": "2-3 market (unit costs, allocation)", "normalise_columns": "2-3 market (unit costs, allocation)",
     "_hours": "4 labor", "_labor_supply": "4 labor", "employment": "4 labor", "next_wage": "4 labor",
     "peer_adoption": "5 adoption", "hazard_rates": "5 adoption", "adopt": "5 adoption",
-    "uniform": "5 adoption",                 # the adoption draw (step calls it directly)
+    "uniform": "5 adoption", "keyed_uniform": "5 adoption",  # the adoption draw (step calls it directly)
     "relocate": "6 relocation", "<genexpr>": "6 relocation",  # the three relocation draws
-    "_turnover": "7 entry and exit",
+    "_turnover": "7 entry and exit", "_update_losses": "7 entry and exit",  # 7a loss test, 7b exits and entry
     "_aggregates": "8 recording", "_record": "8 recording",
     "_ell": "country terms (ℓ, e, κ)", "_eff": "country terms (ℓ, e, κ)", "ai_cost": "country terms (ℓ, e, κ)",
     "capex_per_output": "country terms (ℓ, e, κ)",
