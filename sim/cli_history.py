@@ -70,12 +70,9 @@ def run_calibrate(args) -> int:
                                 ("popsize", args.popsize)) if v is not None}
     if args.params:
         chosen["params"] = tuple(n.strip() for n in args.params.split(",") if n.strip())
-        for name in chosen["params"]:
-            if name not in fit.FIT:
-                from sim.errors import did_you_mean
-                raise UserError(f"--params: {name!r} is not a fitted parameter" + did_you_mean(name, fit.FIT))
     make = fit.Settings.quick if args.quick else fit.Settings
     settings = make(start=args.start, until=args.until, seed=args.seed, workers=args.workers, **chosen)
+    fit.check_params(settings.params)                                    # before any work
     out = args.out or Path("results") / f"calibrated_{args.until}.toml"
     if out.is_dir():
         raise UserError(f"--out: {out}: is a folder; give a file name")

@@ -27,6 +27,7 @@ from scipy.optimize import LinearConstraint, differential_evolution
 from sim import history
 from sim.api import run_scenario
 from sim.compare import replicate_seeds
+from sim.errors import UserError, did_you_mean
 from sim.parallel import process_pool, single_threaded_blas
 
 
@@ -89,6 +90,15 @@ class Fit:
     generations: list[float] = field(default_factory=list)   # best J after each generation
 
 
+def check_params(names) -> None:
+    """Every name is a fittable parameter (one line per unknown name, with a suggestion)."""
+    errors = [f"--params: {n!r} is not a fitted parameter" + did_you_mean(n, FIT) for n in names if n not in FIT]
+    if not names:
+        errors.append("--params: give at least one parameter to fit")
+    if errors:
+        raise UserError(errors)
+
+
 def simulate_shares(scenario, seeds, firms: int) -> np.ndarray:
     """Mean production share over the replicate seeds, (years × regions), start year included."""
     runs = [run_scenario(scenario, seed=seed, firms=firms).shares().to_numpy() for seed in seeds]
@@ -117,10 +127,7 @@ def fit(observed: pd.DataFrame, settings: Settings, scenario=None, progress: boo
     data tests hand in their own observations and scenario.
     """
     s = settings
-    unknown = [n for n in s.params if n not in FIT]
-    if unknown:
-        from sim.errors import UserError, did_you_mean
-        raise UserError(f"--params: unknown fitted parameter {unknown[0]!r}" + did_you_mean(unknown[0], FIT))
+    check_params(s.params)
     scenario = scenario if scenario is not None else history.starting_scenario(s.start, s.until)
     scenario = scenario.with_overrides({"run.end_year": s.until}, source="calibration")
     obs = observed.loc[s.start:s.until, scenario.codes].to_numpy()   # never a year after `until`
