@@ -23,6 +23,26 @@ from sim.scenario import Scenario, load_scenario
 SELECTION_ROUNDS = 10
 
 
+def _secant_step(x: np.ndarray, g: np.ndarray, last) -> np.ndarray:
+    """Step in x = log q towards g(x) = log r̄(q) = 0, one country at a time.
+
+    The plain step Δx = g (q ← q·r̄) assumes ∂g/∂x = −1; with strong home bias a country's
+    own prices make up most of its price index, the slope is much flatter and the plain
+    iteration crawls. The secant slope s = Δg/Δx of the last two passes gives Δx = −g/s,
+    used where it is a descent step (s < 0), at most 20 plain steps long and, where that is
+    more than the plain step, at most 0.5 in log q (so a poor slope cannot throw q far off).
+    """
+    if last is None:
+        return g
+    dx, dg = x - last[0], g - last[1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = dg / dx
+    usable = np.isfinite(slope) & (slope < 0) & (dx != 0)
+    step = np.where(usable, -g / np.where(usable, slope, -1.0), g)
+    bound = np.maximum(np.abs(g), np.minimum(20 * np.abs(g), 0.5))  # never a jump of more than e^0.5 beyond plain
+    return np.clip(step, -bound, bound)
+
+
 class FactoryShiftModel(mesa.Model):
     """World manufacturing as country agents and firms competing for market shares.
 
@@ -245,8 +265,9 @@ class FactoryShiftModel(mesa.Model):
         """Quality q_c such that the average firm of every country has r = 1 in the start year.
 
         The start year is taken as an equilibrium in which each country's industry, on
-        average, earns the normal margin: q_c ← q_c · r̄_c, with r̄_c the output-weighted mean
-        relative price of the firms headquartered in c, until |r̄_c − 1| < tol. Like K_c for
+        average, earns the normal margin: r̄_c(q) = 1, with r̄_c the output-weighted mean
+        relative price of the firms headquartered in c, solved in x = log q by the steps of
+        `_secant_step` until |r̄_c − 1| < tol. Like K_c for
         shares, q_c absorbs what the model does not represent (brand, product mix, market
         access). Returns the firms' relative prices at the calibrated q.
         """
@@ -254,13 +275,16 @@ class FactoryShiftModel(mesa.Model):
         if getattr(self, "quality", None) is None:  # later selection rounds start from the last q
             self.quality = np.ones(self.n)
         weight = market.country_sums(f.home, f.output, self.n)
+        last = None  # (log q, log r̄) of the previous pass, for the secant step
         for _ in range(max_iter):
             rel = self._relative_price(uc, friction)
             mean = np.divide(market.country_sums(f.home, f.output * rel, self.n), weight,
                              out=np.ones(self.n), where=weight > 0)
             if np.max(np.abs(mean - 1.0)) < tol:
                 break
-            self.quality *= mean
+            x, g = np.log(self.quality), np.log(mean)
+            self.quality = np.exp(x + _secant_step(x, g, last))
+            last = (x, g)
         return rel
 
     def _raise_to_break_even(self, uc, rel) -> bool:
@@ -281,7 +305,7 @@ class FactoryShiftModel(mesa.Model):
         phi = f.productivity[fix]
         cutoff = phi * (uc[fix] - other[fix]) / (target[fix] - other[fix])
         sigma = p["productivity_sigma"]
-        if sigma == 0:
+        if sigma < 1e-9:  # degenerate: the z-transform would overflow; every firm is lifted to its cut-off
             f.productivity[fix] = cutoff
             return True
         below = ndtr(turnover.lognormal_mean_one_z(sigma, cutoff))
