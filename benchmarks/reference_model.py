@@ -432,8 +432,8 @@ class ReferenceModel(mesa.Model):
                      [[0] * len(C) for _ in C], zero, zero, zero)
 
     def _calibrate_quality(self, first: bool, tol=1e-10, max_iter=200):
-        """q_c ← q_c·r̄_c (output-weighted mean relative price of the firms headquartered in c)
-        until every r̄_c is 1 (see `FactoryShiftModel._calibrate_quality`)."""
+        """Solve r̄_c(q) = 1 (output-weighted mean relative price of the firms headquartered in c)
+        in x = ln q_c, country by country, with the steps of `sim.model._secant_step`."""
         C = self.countries
         if first:
             for c in C:
@@ -441,6 +441,7 @@ class ReferenceModel(mesa.Model):
         weight = [0.0] * len(C)
         for f in self.firms:
             weight[f.home] += f.output
+        last = [None] * len(C)  # (ln q, ln r̄) of the previous pass
         for _ in range(max_iter):
             self._price_levels()
             total = [0.0] * len(C)
@@ -449,8 +450,16 @@ class ReferenceModel(mesa.Model):
             mean = [t / w if w > 0 else 1.0 for t, w in zip(total, weight)]
             if max(abs(x - 1.0) for x in mean) < tol:
                 break
-            for c, x in zip(C, mean):
-                c.quality *= x
+            for i, (c, r) in enumerate(zip(C, mean)):
+                x, g = math.log(c.quality), math.log(r)
+                step = g                                   # the plain step q ← q·r̄
+                if last[i] is not None and x != last[i][0]:
+                    slope = (g - last[i][1]) / (x - last[i][0])
+                    if math.isfinite(slope) and slope < 0:
+                        step = -g / slope                  # the secant step
+                bound = max(abs(g), min(20 * abs(g), 0.5))
+                c.quality = math.exp(x + min(max(step, -bound), bound))
+                last[i] = (x, g)
 
     def _raise_to_break_even(self) -> bool:
         """Loss-making firms get a productivity from the lognormal truncated at break-even,
