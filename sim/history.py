@@ -45,8 +45,9 @@ BASELINE_YEAR = 2024
 WORLD_ROBOT_DENSITY_START = 50.0  # robots / 10k employees in the start year; assumption (IFR: 66 in 2015)
 
 #: region → (wage in 2005 US$/h, wage growth 1/yr, productivity in 2005 (USA 2005 = 1), its growth 1/yr).
-#: Assumptions: chosen so that the paths reach the baseline's 2024 values (e.g. USA $30.4 x 1.022^19 =
-#: $46; China $2.0 x 1.07^19 = $7.2); USA 2005 is the BLS $35.67 (2012) of MODEL.md discounted at 2.2 %/yr.
+#: Assumptions: trend paths near the baseline's 2024 values (e.g. USA $30.4 x 1.022^19 = $46); USA 2005 is
+#: the BLS $35.67 (2012) of MODEL.md discounted at 2.2 %/yr; China $1.0 in 2005 growing 12 %/yr to 2013 and
+#: 7 %/yr after (POLICY_EVENTS), i.e. $2.5 in 2013 and $5.2 in 2024 before the model's tightness term.
 HISTORY: dict[str, tuple[float, float, float, float]] = {
     "CHN": (1.0, 0.120, 0.065, 0.070),
     "KOR": (15.0, 0.030, 0.55, 0.025),
@@ -63,7 +64,7 @@ HISTORY: dict[str, tuple[float, float, float, float]] = {
 
 #: Historical policy changes (year, country, lever, value, note); assumptions with their event.
 POLICY_EVENTS: tuple[tuple[int, str, str, float, str], ...] = (
-    (2014, "CHN", "wage_growth", 0.07, "wage growth slows after 2013 (MODEL.md: $4.12 in 2013, $6-8 now)"),
+    (2014, "CHN", "wage_growth", 0.07, "trend wage growth slows after 2013; assumption"),
     (2014, "KOR", "ai_subsidy_rate", 0.10, "smart factory programme"),
     (2014, "KOR", "ai_fund", 1.0e9, "smart factory programme"),
     (2015, "CHN", "ai_subsidy_rate", 0.10, "Made in China 2025"),
