@@ -20,11 +20,12 @@ What comes from data (sim/data/SOURCES.md), for every region, by the rules of
 * ``working_age`` every year (WDI SP.POP.TOTL × SP.POP.1564.TO.ZS);
 * ``robot_density`` in `start`, proxied from the earliest robot data by country (2012
   installations, OWID/IFR): density_r = D₀ · (I_r / MVA_r) / (I_W / MVA_W), with D₀ the world
-  density assumed for `start`; regions without their own series share the residual intensity
-  (world minus the five countries with data).
+  density of `start` (`world_robot_density`); regions without their own series share the
+  residual intensity (world minus the five countries with data).
 
 What is an assumption (`HISTORY`, below): wages, productivity and their growth, the
-historical policy changes in `POLICY_EVENTS`. The AI cost parameters are set so that their
+historical policy changes in `POLICY_EVENTS` (those up to `start` are in force at the start,
+the later ones are scheduled). The AI cost parameters are set so that their
 decline reaches the baseline's 2024 values.
 """
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim import calibration as cal
@@ -77,8 +79,41 @@ POLICY_EVENTS: tuple[tuple[int, str, str, float, str], ...] = (
 START_LEVERS = {
     "CHN": {"ai_subsidy_rate": 0.0, "ai_fund": 0.0},
     "KOR": {"ai_subsidy_rate": 0.0, "ai_fund": 0.0},
-    "USA": {"reshoring_incentive": 0.0, "tariffs": "{ default = 0.03, CHN = 0.03, MEX = 0.0 }"},
+    "USA": {"reshoring_incentive": 0.0, "tariffs.CHN": 0.03},
 }
+#: The US tariff table of the historical start (`tariffs.CHN` is filled in by year).
+USA_TARIFFS = "{{ default = 0.03, CHN = {CHN}, MEX = 0.0 }}"
+
+
+def in_force(start: int) -> dict[tuple[str, str], float]:
+    """(country, lever) → its value in `start`: START_LEVERS, then every policy event up to `start`."""
+    values = {(c, lever): v for c, levers in START_LEVERS.items() for lever, v in levers.items()}
+    values |= {(c, lever): v for year, c, lever, v, _ in POLICY_EVENTS if year <= start}
+    return values
+
+
+def wage_in(start: int, code: str) -> float:
+    """The wage of `code` in `start`: its 2005 level grown each year by the trend growth in force."""
+    level, growth = HISTORY[code][0], HISTORY[code][1]
+    for year in range(FIRST_YEAR + 1, start + 1):
+        level *= 1.0 + in_force(year).get((code, "wage_growth"), growth)
+    return level
+
+
+def world_robot_density(start: int, end: int) -> float:
+    """World robots per 10k employees in `start`: WORLD_ROBOT_DENSITY_START (an assumption) in 2005,
+    linear to IFR's first world figure (66, data year 2015); for later starts the latest IFR world
+    figure with a data year ≤ `start` (the file holds 2015, 2016, 2019, 2021–2023). Only figures
+    for data years ≤ `end` are read; without any, the assumed 2005 level is kept."""
+    world = {int(r["data_year"]): float(r["robots_per_10000_manufacturing_employees"])
+             for r in cal._rows("ifr_robot_density_press_releases_transcribed.csv")
+             if r["entity"] == "World" and int(r["data_year"]) <= end}
+    if not world:
+        return WORLD_ROBOT_DENSITY_START
+    first = min(world)
+    if start <= first:
+        return float(np.interp(start, [FIRST_YEAR, first], [WORLD_ROBOT_DENSITY_START, world[first]]))
+    return world[max(y for y in world if y <= start)]
 
 
 def check_years(start: int, end: int, option_start: str = "--from", option_end: str = "--to") -> None:
@@ -115,8 +150,9 @@ def demand_growth(start: int, end: int) -> pd.DataFrame:
     return (levels / levels.shift(1) - 1.0).iloc[1:]
 
 
-def robot_density_proxy(year: int = ROBOT_YEAR) -> dict[str, float]:
-    """Robot density in the start year from robot installations per unit of MVA (module docstring)."""
+def robot_density_proxy(start: int = FIRST_YEAR, end: int = LAST_YEAR, year: int = ROBOT_YEAR) -> dict[str, float]:
+    """Robot density in `start` from robot installations per unit of MVA in `year` (module docstring),
+    scaled to the world level of `world_robot_density(start, end)`."""
     col = {"CHN": "china", "JPN": "japan", "USA": "us", "KOR": "korea", "DEU": "germany", "WLD": "world"}
     row = next(r for r in cal._rows("commonsphere_owid_ifr_robot_installations.csv") if int(r["year"]) == year)
     installs = {code: float(row[name]) for code, name in col.items()}
@@ -126,8 +162,8 @@ def robot_density_proxy(year: int = ROBOT_YEAR) -> dict[str, float]:
     rest_intensity = ((installs["WLD"] - sum(installs[c] for c in own))
                       / (world - sum(mva[c] for c in own)))
     world_intensity = installs["WLD"] / world
-    return {r: WORLD_ROBOT_DENSITY_START * (installs[r] / mva[r] if r in own else rest_intensity) / world_intensity
-            for r in cal.REGIONS}
+    level = world_robot_density(start, end)
+    return {r: level * (installs[r] / mva[r] if r in own else rest_intensity) / world_intensity for r in cal.REGIONS}
 
 
 def _declined_to(start: int, value_2024: float, decline: float = 0.05) -> float:
@@ -145,7 +181,8 @@ def scenario_text(start: int = FIRST_YEAR, end: int = LAST_YEAR) -> str:
                         "(the start's automation proxy needs it)")
     shares = cal.mva_shares(start)
     demand = cal.demand_usd(start)
-    robots = robot_density_proxy()
+    robots = robot_density_proxy(start, end)
+    levers = in_force(start)
     growth = demand_growth(start, end)
     working = {year: cal.working_age_millions(year) for year in range(start, end + 1)}
     lines = [
@@ -176,7 +213,7 @@ def scenario_text(start: int = FIRST_YEAR, end: int = LAST_YEAR) -> str:
         f"ai_capex_per_output = {_declined_to(start, 0.4):.6f}  # declines 5%/yr to the baseline's 0.4 in 2024",
     ]
     for r in cal.REGIONS:
-        wage, wage_g, prod, prod_g = HISTORY[r]
+        _, wage_g, prod, prod_g = HISTORY[r]
         years = start - FIRST_YEAR
         wa = ", ".join(f"{y} = {working[y][r]:.1f}" for y in working)
         lines += [
@@ -188,13 +225,16 @@ def scenario_text(start: int = FIRST_YEAR, end: int = LAST_YEAR) -> str:
             f"robot_density = {robots[r]:.1f}  # robots/10k; proxy from {ROBOT_YEAR} installations per MVA "
             f"(sim/history.py)",
             f"working_age = {{ {wa} }}  # million; WDI",
-            f"wage = {wage * (1 + wage_g) ** years:.4g}  # US$/h; assumption (sim/history.py HISTORY)",
-            f"wage_growth = {wage_g}  # 1/yr; assumption",
+            f"wage = {wage_in(start, r):.4g}  # US$/h; assumption (sim/history.py HISTORY)",
+            f"wage_growth = {levers.get((r, 'wage_growth'), wage_g)}  # 1/yr; assumption",
             f"productivity = {prod * (1 + prod_g) ** years:.4g}  # USA 2005 = 1; assumption",
             f"productivity_growth = {prod_g}  # 1/yr; assumption",
         ]
-        for lever, value in START_LEVERS.get(r, {}).items():
-            lines.append(f"{lever} = {value}  # before the policy events below; assumption")
+        for lever in START_LEVERS.get(r, {}):
+            value = levers[(r, lever)]
+            if lever == "tariffs.CHN":
+                lever, value = "tariffs", USA_TARIFFS.format(CHN=value)
+            lines.append(f"{lever} = {value}  # in {start}: sim/history.py START_LEVERS and POLICY_EVENTS; assumption")
     schedule = ["schedule = [",
                 f"  # demand growth by year, 1/yr: WDI GDP (current US$) x world manufacturing intensity, "
                 f"{start + 1}-{end}"]

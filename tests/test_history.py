@@ -155,3 +155,19 @@ def test_fit_is_the_same_serial_and_in_parallel():
     parallel = fit.fit(observed, fit.Settings.quick(workers=2, **settings), progress=False)
     assert serial.values == parallel.values and serial.generations == parallel.generations
     assert serial.values["trade_cost_near"] <= serial.values["trade_cost_far"]   # the constraint holds
+
+
+def test_a_later_start_carries_the_policy_events_before_it():
+    """Starting in 2015 (the hindcast's restart), the events of 2014–2015 are already in force."""
+    s2015 = history.starting_scenario(2015, 2024)
+    chn, kor, usa = (s2015.countries[c] for c in ("CHN", "KOR", "USA"))
+    assert (chn["ai_subsidy_rate"], chn["ai_fund"], chn["wage_growth"]) == (0.10, 4.0e9, 0.07)
+    assert (kor["ai_subsidy_rate"], kor["ai_fund"]) == (0.10, 1.0e9)
+    assert usa["tariffs"]["CHN"] == 0.03 and usa["reshoring_incentive"] == 0.0      # 2018, 2019, 2022 to come
+    assert chn["wage"] == pytest.approx(1.0 * 1.12 ** 8 * 1.07 ** 2, rel=1e-3)      # 12%/yr to 2013, then 7%
+    later = [(e["lever"], e["from"]) for e in s2015.data["schedule"] if e["lever"] != "demand_growth"]
+    assert later == [("tariffs.CHN", 2018), ("tariffs.CHN", 2019), ("reshoring_incentive", 2022)]
+    assert history.starting_scenario(2019, 2024).countries["USA"]["tariffs"]["CHN"] == 0.19
+    # the world robot level: the assumed 50 in 2005, IFR's 66 for a 2015 start
+    assert history.world_robot_density(2005, 2024) == 50.0 and history.world_robot_density(2015, 2024) == 66.0
+    assert history.world_robot_density(2010, 2012) == 50.0                          # no IFR figure up to 2012
