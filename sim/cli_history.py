@@ -93,8 +93,7 @@ def run_calibrate(args) -> int:
 
 def run_hindcast(args) -> int:
     _check_positive(seeds=args.seeds, firms=args.firms)
-    params, path = load_params(args.params, args.until)
-    record = _calibration_record(path)
+    params, record, path = load_params(args.params, args.until)
     if isinstance(record.get("until"), int) and record["until"] != args.until:
         fitted = record["until"]
         why = ("so the scores include years the fit saw" if fitted > args.until
@@ -109,11 +108,3 @@ def run_hindcast(args) -> int:
     print(result.format_errors())
     print(f"results written to {out}/")
     return 0
-
-
-def _calibration_record(path: Path) -> dict:
-    """`[meta.calibration]` of an overlay (empty if it has none)."""
-    import tomllib
-
-    record = tomllib.loads(path.read_text(encoding="utf-8")).get("meta", {}).get("calibration", {})
-    return record if isinstance(record, dict) else {}

@@ -99,10 +99,14 @@ def check_params(names) -> None:
         raise UserError(errors)
 
 
+def replicate_shares(scenario, seeds, firms: int) -> np.ndarray:
+    """Production shares of one run per seed, (replicates × years × regions), start year included."""
+    return np.stack([run_scenario(scenario, seed=seed, firms=firms).shares().to_numpy() for seed in seeds])
+
+
 def simulate_shares(scenario, seeds, firms: int) -> np.ndarray:
     """Mean production share over the replicate seeds, (years × regions), start year included."""
-    runs = [run_scenario(scenario, seed=seed, firms=firms).shares().to_numpy() for seed in seeds]
-    return np.mean(runs, axis=0)
+    return replicate_shares(scenario, seeds, firms).mean(axis=0)
 
 
 def rmse_pp(simulated: np.ndarray, observed: np.ndarray) -> float:

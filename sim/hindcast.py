@@ -31,9 +31,9 @@ import pandas as pd
 
 from sim import calibration, history
 from sim import parameters as P
-from sim.api import run_scenario
 from sim.compare import replicate_seeds
 from sim.errors import UserError
+from sim.fit import replicate_shares
 from sim.output import staged_files, to_json
 from sim.provenance import git_commit, library_versions, now_iso
 from sim.scenario import bundled_dir, check_path
@@ -87,8 +87,9 @@ def shipped_params_path(until: int) -> Path:
     return bundled_dir("scenarios") / f"calibrated_{until}.toml"
 
 
-def load_params(path: str | Path | None, until: int) -> tuple[dict[str, float], Path]:
-    """The `[model]` values of a calibration overlay (default: the shipped one for `until`)."""
+def load_params(path: str | Path | None, until: int) -> tuple[dict[str, float], dict, Path]:
+    """The `[model]` values of a calibration overlay (default: the shipped one for `until`), the
+    record of its fit (`[meta.calibration]`, empty if none) and its path."""
     if path is None:
         path = shipped_params_path(until)
         if not path.is_file():
@@ -109,7 +110,8 @@ def load_params(path: str | Path | None, until: int) -> tuple[dict[str, float], 
               if (problem := check_path(template, f"model.{key}"))]
     if errors:
         raise UserError(errors)
-    return dict(model), path
+    record = data.get("meta", {}).get("calibration", {})
+    return dict(model), record if isinstance(record, dict) else {}, path
 
 
 @dataclass
@@ -144,11 +146,6 @@ class HindcastResult:
         return Path(out_dir)
 
 
-def _replicates(scenario, seeds, firms) -> np.ndarray:
-    """(replicate, year, region) production shares."""
-    return np.stack([run_scenario(scenario, seed=s, firms=firms).shares().to_numpy() for s in seeds])
-
-
 def hindcast(params: dict[str, float] | None = None, *, start: int = history.FIRST_YEAR, until: int = 2015,
              to: int = history.LAST_YEAR, seeds: int = 20, firms: int = 2000, seed: int = 20261125,
              restart: bool = True, params_file: str | None = None) -> HindcastResult:
@@ -164,7 +161,7 @@ def hindcast(params: dict[str, float] | None = None, *, start: int = history.FIR
     observed = history.observed_shares(start, to)
     codes, years = scenario.codes, np.arange(start, to + 1)
     replicate = replicate_seeds(seed, seeds)
-    runs = _replicates(scenario, replicate, firms)
+    runs = replicate_shares(scenario, replicate, firms)
     persistence, trend = naive_forecasts(observed, start, until, years)
     gdp = pd.DataFrame({y: calibration.gdp_usd(y) for y in years}).T[codes]
     scaled = gdp_scaled(observed[codes], gdp, until, years)
@@ -179,7 +176,7 @@ def hindcast(params: dict[str, float] | None = None, *, start: int = history.FIR
         "gdp_scaled_share": scaled[codes].to_numpy().ravel(),
     }
     if restart:
-        later = _replicates(history.starting_scenario(until, to).with_overrides(overrides, source=source),
+        later = replicate_shares(history.starting_scenario(until, to).with_overrides(overrides, source=source),
                             replicate, firms)
         pad = np.full((until - start, len(codes)), np.nan)
         for name, stat in (("mean", later.mean(axis=0)), ("p05", np.quantile(later, 0.05, axis=0)),
