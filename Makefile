@@ -45,7 +45,7 @@ bench: $(VENV)/.installed
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 docs: $(VENV)/.installed
-	$(BIN)/python -m sim.docgen
+	$(BIN)/python -m sim.scenarios.docgen
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .hypothesis

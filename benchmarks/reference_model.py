@@ -33,13 +33,13 @@ from statistics import NormalDist
 import mesa
 import numpy as np
 
-from sim.adoption import MIN_STEP, RATION_SAFETY
-from sim.countries import CountryState
-from sim.draws import Draws
-from sim.model import SELECTION_ROUNDS
-from sim.parameters import LEVERS
-from sim.record import Recorder
-from sim.scenario import Scenario, load_scenario
+from sim.model.adoption import MIN_STEP, RATION_SAFETY
+from sim.model.countries import CountryState
+from sim.model.draws import Draws
+from sim.model.model import SELECTION_ROUNDS
+from sim.model.record import Recorder
+from sim.scenarios.parameters import LEVERS
+from sim.scenarios.scenario import Scenario, load_scenario
 
 
 # ---------------------------------------------------------------------------- random numbers

@@ -26,7 +26,8 @@ import sys
 CHILD = r"""
 import json, resource, sys, time
 import numpy as np
-from sim import FactoryShiftModel, load_scenario
+from sim import FactoryShiftModel
+from sim import load_scenario
 firms, check = int(sys.argv[1]), sys.argv[2] == "1"
 scenario = load_scenario("baseline")
 t0 = time.perf_counter()

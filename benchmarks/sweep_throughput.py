@@ -51,7 +51,7 @@ us = {{ metric = "production_share", country = "USA" }}
 
 
 def experiment(tmp: Path, runs: int, firms: int, end_year: int):
-    from sim.experiment import load_experiment
+    from sim.experiments.experiment import load_experiment
 
     path = tmp / f"bench_{runs}_{firms}_{end_year}.toml"
     path.write_text(EXPERIMENT.format(samples=runs // 4, replicates=4, firms=firms, end_year=end_year))
@@ -59,8 +59,8 @@ def experiment(tmp: Path, runs: int, firms: int, end_year: int):
 
 
 def timed_sweep(exp, out: Path, executor_name: str, workers: int = 2) -> float:
-    from sim.parallel import process_pool
-    from sim.sweep import SerialExecutor, run_sweep
+    from sim.experiments.parallel import process_pool
+    from sim.experiments.sweep import SerialExecutor, run_sweep
 
     executor = SerialExecutor() if executor_name == "serial" else process_pool(workers)
     try:
@@ -75,8 +75,8 @@ def timed_sweep(exp, out: Path, executor_name: str, workers: int = 2) -> float:
 
 def child_memory(runs: int, firms: int, end_year: int) -> None:
     """In a fresh process: one sweep on 2 workers; print the coordinator's peaks as JSON."""
-    from sim.parallel import process_pool
-    from sim.sweep import run_sweep
+    from sim.experiments.parallel import process_pool
+    from sim.experiments.sweep import run_sweep
 
     with tempfile.TemporaryDirectory() as tmp:
         exp = experiment(Path(tmp), runs, firms, end_year)

@@ -25,7 +25,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference_model import RecordingDraws, ReferenceModel, compare  # noqa: E402
 
-from sim import FactoryShiftModel, load_scenario  # noqa: E402
+from sim import (
+    FactoryShiftModel,
+    load_scenario,  # noqa: E402
+)
 
 TARGET_RATIO = 50.0
 SEED = 20240101

@@ -8,7 +8,7 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+source"
 
 from sim.model import FactoryShiftModel  # noqa: E402
-from sim.scenario import Scenario, load_scenario  # noqa: E402
+from sim.scenarios import Scenario, load_scenario  # noqa: E402
 
 __all__ = ["FactoryShiftModel", "Scenario", "load_scenario", "run_scenario", "__version__"]
 

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserError
-from sim.model import FactoryShiftModel
+from sim.model.model import FactoryShiftModel
 from sim.output import staged_files, to_json
 from sim.provenance import git_commit, library_versions, now_iso
-from sim.scenario import Scenario, load_scenario
+from sim.scenarios.scenario import Scenario, load_scenario
 
 
 @dataclass

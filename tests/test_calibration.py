@@ -3,7 +3,7 @@ import tomllib
 
 import pytest
 
-from sim import calibration as cal
+from sim.data import regions as cal
 
 
 def test_mva_shares_sum_to_one_and_positive():

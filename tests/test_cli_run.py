@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.scenario import load_scenario
+from sim.scenarios.scenario import load_scenario
 
 
 def run_cli(capsys, *argv):
@@ -98,12 +98,12 @@ def test_failed_run_leaves_existing_results_untouched(tmp_path, capsys):
 
 
 def test_internal_error_exits_1_without_traceback(monkeypatch, capsys):
-    import sim.cli_run
+    import sim.cli.run
 
     def boom(*args, **kwargs):
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(sim.cli_run, "run_scenario", boom)
+    monkeypatch.setattr(sim.cli.run, "run_scenario", boom)
     code, _, err = run_cli(capsys, "run", "--firms", "100")
     assert code == 1 and "internal error: RuntimeError: kaput" in err and "Traceback" not in err
 

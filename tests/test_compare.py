@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.compare import compare, replicate_seeds
-from sim.model import FactoryShiftModel
-from sim.scenario import load_scenario
+from sim.experiments.compare import compare, replicate_seeds
+from sim.model.model import FactoryShiftModel
+from sim.scenarios.scenario import load_scenario
 
 FIRMS = 1000
 

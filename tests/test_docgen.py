@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sim import docgen
-from sim import parameters as P
+from sim.scenarios import docgen
+from sim.scenarios import parameters as P
 
 
 def test_committed_reference_is_generated():

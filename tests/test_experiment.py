@@ -6,12 +6,12 @@ from itertools import product
 import numpy as np
 import pytest
 
-from sim import analysis, designs
 from sim.cli import main
-from sim.designs import Factor
 from sim.errors import UserError
-from sim.experiment import load_experiment, parse_experiment
-from sim.scenario import bundled_names
+from sim.experiments import analysis, designs
+from sim.experiments.designs import Factor
+from sim.experiments.experiment import load_experiment, parse_experiment
+from sim.scenarios.scenario import bundled_names
 
 HEAD = """
 [experiment]
@@ -233,7 +233,7 @@ def test_unknown_design_and_missing_keys(tmp_path, capsys):
 def test_scheduled_lever_sets_the_schedule_value():
     text = GOOD.format(design="lhs", size="samples = 4").replace('"baseline"', '"west_reshoring"')
     e = parse(text)
-    from sim.experiment import apply_overrides, scheduled_entries
+    from sim.experiments.experiment import apply_overrides, scheduled_entries
 
     (i,) = scheduled_entries(e.base.data, "countries.USA.tariffs.CHN")
     s = apply_overrides(e.base, {"countries.USA.tariffs.CHN": 0.6, "countries.USA.ai_subsidy_rate": 0.2}, "t")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim.cli import main
-from sim.experiment import load_experiment
-from sim.sweep import read_table, run_sweep, verify_rerun
+from sim.experiments.experiment import load_experiment
+from sim.experiments.sweep import read_table, run_sweep, verify_rerun
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -179,7 +179,7 @@ def test_analysis_of_sobol_and_grid_sweeps(tmp_path, capsys):
 def test_a_file_being_written_is_never_mistaken_for_a_finished_run(tmp_path):
     """Readers glob `runs/*.parquet` while a sweep runs (the SIGKILL test above does); the
     temporary name of a run being written must not match, or they read a torn file."""
-    from sim.sweep_store import atomic_write, run_path, temp_path
+    from sim.experiments.store import atomic_write, run_path, temp_path
 
     (tmp_path / "runs").mkdir()
     final = run_path(tmp_path, 5)

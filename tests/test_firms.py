@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim import FactoryShiftModel
-from sim.firms import FIELDS
+from sim.model.firms import FIELDS
 
 
 def test_firm_view_and_export(baseline):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.hindcast import COLUMNS, EXTRA_COLUMNS, error_table, gdp_scaled, naive_forecasts
+from sim.history.hindcast import COLUMNS, EXTRA_COLUMNS, error_table, gdp_scaled, naive_forecasts
 
 
 def test_error_table_on_a_hand_made_example():

@@ -8,9 +8,10 @@ import tomllib
 import numpy as np
 import pytest
 
-from sim import calibration as cal
-from sim import fit, history
-from sim.scenario import bundled_dir
+from sim.data import regions as cal
+from sim.history import fit
+from sim.history import start as history
+from sim.scenarios.scenario import bundled_dir
 
 UNTIL = 2015
 
@@ -119,7 +120,7 @@ def test_overlay_records_the_fit_and_loads_as_a_scenario(tmp_path):
     assert (record["from"], record["until"], record["seeds"], record["firms"]) == (2005, 2015, 4, 3000)
     assert record["objective_value"] == 1.234 and record["optimiser"].endswith("differential_evolution")
     assert record["bounds"]["theta"] == [fit.FIT["theta"].lo, fit.FIT["theta"].hi]
-    from sim.scenario import load_scenario
+    from sim.scenarios.scenario import load_scenario
     scenario = load_scenario(path)            # extends hindcast_2005: runnable as it is
     assert scenario.run["start_year"] == 2005
     assert scenario.model["theta"] == 5.5 and scenario.model["adjustment_speed"] == 0.35
@@ -127,8 +128,8 @@ def test_overlay_records_the_fit_and_loads_as_a_scenario(tmp_path):
 
 def test_baseline_carries_the_shipped_calibration():
     """The forward scenarios use the fitted values (4 significant digits), and say so."""
-    from sim import parameters as P
-    from sim.scenario import load_scenario
+    from sim.scenarios import parameters as P
+    from sim.scenarios.scenario import load_scenario
 
     shipped = tomllib.loads((bundled_dir("scenarios") / "calibrated_2015.toml").read_text())
     record, fitted = shipped["meta"]["calibration"], shipped["model"]

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.compare import compare
+from sim.experiments.compare import compare
 
 REPLICATES, FIRMS = 8, 1500
 

@@ -10,7 +10,7 @@ import pytest
 
 from sim.api import run_scenario
 from sim.cli import main
-from sim.scenario import bundled_dir, bundled_names, load_scenario
+from sim.scenarios.scenario import bundled_dir, bundled_names, load_scenario
 
 NAMES = bundled_names("scenarios")
 LIBRARY = [n for n in NAMES if n != "baseline"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sim.api import check_run_options, run_scenario, write_results
 from sim.output import ensure_out_dir
-from sim.scenario import load_scenario
+from sim.scenarios.scenario import load_scenario
 
 
 def add_parser(sub) -> None:

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserError, did_you_mean
-from sim.output import ensure_out_dir, staged_files, to_json
-from sim.parallel import process_pool, single_threaded_blas
-from sim.scenario import Scenario, load_scenario
+from sim.experiments.parallel import process_pool, single_threaded_blas
+from sim.output import staged_files, to_json
+from sim.scenarios.scenario import Scenario, load_scenario
 
 #: Countries shown by default: the essay's protagonists and the relocation destinations.
 DEFAULT_COUNTRIES = ("CHN", "USA", "XEU", "IND", "KOR", "VNM", "MEX")
@@ -96,7 +96,7 @@ def replicate_seeds(base_seed: int, replicates: int) -> list[np.random.SeedSeque
 
 def _run_task(task: tuple[Scenario, np.random.SeedSequence, int | None]) -> pd.DataFrame:
     """One replicate of one scenario (top level, so worker processes can import it)."""
-    from sim.model import FactoryShiftModel
+    from sim.model.model import FactoryShiftModel
 
     scenario, seed, firms = task
     with single_threaded_blas():
@@ -289,46 +289,3 @@ def plot_bands(result: CompareResult, path: str | Path, countries: list[str] | N
 
 
 # --------------------------------------------------------------------------- command line
-def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "compare", help="compare scenarios over replicates with common random numbers",
-        description="Run each SCENARIO (bundled name or .toml path; the first is the reference) with the same "
-                    "replicate seeds, print production shares in --year with 5-95%% ranges and differences from "
-                    "the first scenario, and write compare.csv, replicates.csv, manifest.json and compare.png.")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    p.add_argument("--replicates", type=int, default=10, help="replicates per scenario (default 10)")
-    p.add_argument("--year", type=int, help="year of the table (default: the scenarios' end year)")
-    p.add_argument("--out", type=Path, help="output folder (default results/compare/<names>/)")
-    p.add_argument("--workers", type=int, help="local processes (default: the number of CPUs; 1 = serial)")
-    p.add_argument("--countries", help="comma-separated country codes for the table and plot "
-                                       f"(default {','.join(DEFAULT_COUNTRIES)})")
-    p.add_argument("--firms", type=int, help="firms per run (default: each scenario's run.firms)")
-    p.add_argument("--seed", type=int, help="base seed of the replicate seeds (default: the first scenario's run.seed)")
-    p.add_argument("--no-plot", action="store_true", help="skip compare.png")
-    p.set_defaults(func=run_cli)
-
-
-def run_cli(args) -> int:
-    countries = None
-    if args.countries is not None:
-        countries = [c.strip().upper() for c in args.countries.split(",") if c.strip()]
-        if not countries:
-            raise UserError("compare: --countries: give at least one country code")
-    errors, loaded = [], []
-    for ref in args.scenarios:
-        try:
-            loaded.append(load_scenario(ref))
-        except UserError as exc:
-            errors += exc.messages
-    if errors:
-        raise UserError(errors)
-    if args.out is not None:  # a bad folder fails now, not after the runs (options first: nothing written)
-        check_options(loaded, args.replicates, args.year, args.firms, args.workers, countries, args.seed)
-        ensure_out_dir(args.out)
-    result = compare(loaded, replicates=args.replicates, year=args.year, firms=args.firms, workers=args.workers,
-                     countries=countries, base_seed=args.seed)
-    out = args.out or Path("results") / "compare" / "-vs-".join(result.scenarios)
-    result.write(out, plot=not args.no_plot)
-    print(result.format_table())
-    print(f"results written to {out}/")
-    return 0

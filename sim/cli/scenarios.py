@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sim.errors import UserError
-from sim.scenario import bundled_dir, bundled_names, load_scenario, locate, read_toml
+from sim.scenarios.scenario import bundled_dir, bundled_names, load_scenario, locate, read_toml
 
 
 def add_parser(sub) -> None:

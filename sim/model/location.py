@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.labor import labor_hours
-from sim.market import unit_cost
+from sim.model.labor import labor_hours
+from sim.model.market import unit_cost
 
 
 @dataclass

@@ -29,14 +29,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim import calibration, history
-from sim import parameters as P
-from sim.compare import replicate_seeds
+from sim.data import regions as calibration
 from sim.errors import UserError
-from sim.fit import replicate_shares
+from sim.experiments.compare import replicate_seeds
+from sim.history import start as history
+from sim.history.fit import replicate_shares
 from sim.output import staged_files, to_json
 from sim.provenance import git_commit, library_versions, now_iso
-from sim.scenario import bundled_dir, check_path
+from sim.scenarios import parameters as P
+from sim.scenarios.scenario import bundled_dir, check_path
 
 #: forecast name → its column (the last two are in extra.csv; hindcast.csv has COLUMNS exactly)
 FORECASTS = {"model": "model_share_mean", "persistence": "persistence_share", "trend": "trend_share",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-RAW = Path(__file__).parent / "data" / "raw"
+RAW = Path(__file__).parent / "raw"
 
 REGIONS: dict[str, str] = {
     "CHN": "China",

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.errors import did_you_mean
-from sim.record import COUNTRY_COLUMNS
-from sim.validation import Checker
+from sim.model.record import COUNTRY_COLUMNS
+from sim.scenarios.check import Checker
 
 KEYS = ("metric", "country", "year", "stat", "years")
 STATS = ("mean", "min", "max", "sum", "change")

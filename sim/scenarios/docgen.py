@@ -17,11 +17,11 @@ import math
 import sys
 from pathlib import Path
 
-from sim import parameters as P
+from sim.scenarios import parameters as P
 
 BEGIN = "<!-- BEGIN GENERATED -->"
 END = "<!-- END GENERATED -->"
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 DOC = DOCS / "scenarios.md"
 ODD = DOCS / "ODD.md"
 
@@ -131,7 +131,7 @@ def _simple_table(head: list[str], rows: list[list[str]]) -> str:
 
 def country_table() -> str:
     """The countries and regions of the bundled baseline: code, name, trade region, start-year MVA share."""
-    from sim.scenario import load_scenario
+    from sim.scenarios.scenario import load_scenario
 
     base = load_scenario("baseline")
     rows = [[f"`{code}`", c["name"], f"`{c['region']}`", f"{100 * c['mva_share']:.1f}%"]
@@ -144,7 +144,7 @@ def generated_reference() -> str:
     pairs = ((P.META_KEYS, META_DOC), (P.SCHEDULE_KEYS, SCHEDULE_DOC), (P.TOP_LEVEL_KEYS, TOP_DOC))
     missing = [key for keys, doc in pairs for key in keys if key not in doc]
     if missing:  # a key added to sim.parameters needs its sentence here
-        raise AssertionError(f"sim.docgen has no description for: {', '.join(missing)}")
+        raise AssertionError(f"sim.scenarios.docgen has no description for: {', '.join(missing)}")
     levers = [P.COUNTRY[name] for name in P.LEVERS]
     parts = [
         "<!-- This section is generated from sim/parameters.py by `python -m sim.docgen`"

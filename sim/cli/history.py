@@ -7,9 +7,10 @@ import shlex
 import sys
 from pathlib import Path
 
-from sim import fit, history
 from sim.errors import UserError
-from sim.hindcast import hindcast, load_params
+from sim.history import fit
+from sim.history import start as history
+from sim.history.hindcast import hindcast, load_params
 from sim.output import ensure_out_dir
 
 

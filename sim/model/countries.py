@@ -11,7 +11,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.schedule import LeverPaths
+from sim.scenarios.schedule import LeverPaths
 
 #: Country state that the `Country` agent exposes as attributes.
 STATE_FIELDS = (

@@ -22,10 +22,10 @@ import sys
 from pathlib import Path
 
 from sim.errors import UserError
-from sim.experiment import Experiment, parse_experiment
+from sim.experiments.experiment import Experiment, parse_experiment
 from sim.output import to_json
 from sim.provenance import git_commit, library_versions, now_iso
-from sim.scenario import Scenario
+from sim.scenarios.scenario import Scenario
 
 FORMAT = "factoryshift-sweep/1"
 META_KEY = b"factoryshift"

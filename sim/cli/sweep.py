@@ -39,8 +39,8 @@ def add_parser(sub) -> None:
 
 
 def sweep(args) -> int:
-    from sim.experiment import load_experiment
-    from sim.sweep import run_sweep, verify_rerun
+    from sim.experiments.experiment import load_experiment
+    from sim.experiments.sweep import run_sweep, verify_rerun
 
     executor_name = args.executor or ("dask" if args.scheduler else "process")
     if args.scheduler and executor_name != "dask":
@@ -70,7 +70,7 @@ def sweep(args) -> int:
               f"{out}/runs/*.failed.json. Running the same command again retries them.")
     if not summary.remaining and not args.no_analyze:
         if summary.ok:
-            from sim.analysis import analyze as write_analysis
+            from sim.experiments.analysis import analyze as write_analysis
 
             print(f"analysis written to {write_analysis(out)}")
         else:
@@ -81,8 +81,8 @@ def sweep(args) -> int:
 @contextlib.contextmanager
 def make_executor(name: str, workers: int, scheduler: str | None):
     """(executor, number of workers) for `name`; shuts down what it started."""
-    from sim.parallel import process_pool
-    from sim.sweep import SerialExecutor
+    from sim.experiments.parallel import process_pool
+    from sim.experiments.sweep import SerialExecutor
 
     if name == "serial":
         yield SerialExecutor(), 1
@@ -123,7 +123,7 @@ def _dask(workers: int, scheduler: str | None):
 
 
 def analyze(args) -> int:
-    from sim.analysis import analyze as write_analysis
+    from sim.experiments.analysis import analyze as write_analysis
 
     if not (args.dir / "manifest.json").is_file():
         raise UserError(f"{args.dir}: not a sweep folder (no manifest.json)")

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.designs import Design
 from sim.errors import UserError
-from sim.experiment import Experiment, target
-from sim.sweep_store import load_sweep, read_table, run_path
+from sim.experiments.designs import Design
+from sim.experiments.experiment import Experiment, target
+from sim.experiments.store import load_sweep, read_table, run_path
 
 CONF = 0.95
 
@@ -45,7 +45,7 @@ def load(out: str | Path) -> SweepData:
     out = Path(out)
     experiment, manifest = load_sweep(out)
     if not (out / "runs.parquet").is_file():
-        from sim.sweep_store import build_tables
+        from sim.experiments.store import build_tables
 
         build_tables(out, experiment)
     runs = read_table(out / "runs.parquet").to_pandas(use_threads=False)
@@ -231,7 +231,7 @@ def share_fans(data: SweepData, column: str = "production_share") -> pd.DataFram
 # ---------------------------------------------------------------------------------- the report
 def analyze(out: str | Path) -> Path:
     """Write analysis/*.csv, plots/*.png|svg and analysis.md into the sweep folder; return analysis.md."""
-    from sim import analysis_plots as plots
+    from sim.experiments import analysis_plots as plots
 
     data = load(out)
     exp = data.experiment

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import designs
-from sim import parameters as P
-from sim.designs import DESIGNS, Design, Factor
 from sim.errors import UserError, did_you_mean
-from sim.outcomes import Outcome, parse_outcomes
-from sim.scenario import Scenario, check_path, load_scenario, locate, validate
-from sim.validation import Checker, type_name
+from sim.experiments import designs
+from sim.experiments.designs import DESIGNS, Design, Factor
+from sim.experiments.outcomes import Outcome, parse_outcomes
+from sim.scenarios import parameters as P
+from sim.scenarios.check import Checker, type_name
+from sim.scenarios.scenario import Scenario, check_path, load_scenario, locate, validate
 
 TOP_KEYS = ("experiment", "levers", "uncertainties", "fixed", "outcomes")
 EXPERIMENT_KEYS = ("title", "description", "scenario", "design", "samples", "replicates", "seed", "firms",

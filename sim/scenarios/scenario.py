@@ -14,18 +14,18 @@ from pathlib import Path
 
 import tomli_w
 
-from sim import parameters as P
 from sim.errors import UserError, did_you_mean
-from sim.validation import COUNTRY_CODE, check_file_tree, check_resolved, lever_param
+from sim.scenarios import parameters as P
+from sim.scenarios.check import COUNTRY_CODE, check_file_tree, check_resolved, lever_param
 
 
 def bundled_dir(kind: str) -> Path:
     """The folder of bundled ``scenarios`` or ``experiments`` (source tree or installed wheel)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / kind, here / "_bundled" / kind):
+    package = Path(__file__).resolve().parents[1]        # sim/
+    for candidate in (package.parent / kind, package / "_bundled" / kind):
         if candidate.is_dir():
             return candidate
-    return here.parent / kind
+    return package.parent / kind
 
 
 def bundled_names(kind: str = "scenarios") -> list[str]:

@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import LinearConstraint, differential_evolution
 
-from sim import history
 from sim.api import run_scenario
-from sim.compare import replicate_seeds
 from sim.errors import UserError, did_you_mean
-from sim.parallel import process_pool, single_threaded_blas
+from sim.experiments.compare import replicate_seeds
+from sim.experiments.parallel import process_pool, single_threaded_blas
+from sim.history import start as history
 
 
 @dataclass(frozen=True)

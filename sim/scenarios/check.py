@@ -10,8 +10,8 @@ import math
 import re
 from pathlib import Path
 
-from sim import parameters as P
 from sim.errors import did_you_mean
+from sim.scenarios import parameters as P
 
 COUNTRY_CODE = re.compile(r"^[A-Z]{3}$")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.market import country_sums
+from sim.model.market import country_sums
 
 
 def labor_hours(alpha, phi, loc, eff, productivity, h, output):

@@ -14,7 +14,7 @@ from sim.errors import UserError
 
 #: Modules that add sub-commands: each has ``add_parser(subparsers)``; the parser's
 #: ``func(args) -> int`` does the work.
-COMMAND_MODULES = ("sim.cli_run", "sim.cli_scenarios", "sim.compare", "sim.sweep_cli", "sim.cli_history")
+COMMAND_MODULES = ("sim.cli.run", "sim.cli.scenarios", "sim.cli.compare", "sim.cli.sweep", "sim.cli.history")
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim import calibration as cal
+from sim.data import regions as cal
 from sim.errors import UserError
 
 FIRST_YEAR = 2005   # the first year with MVA data for every region (Vietnam starts in 2005)
@@ -257,7 +257,7 @@ def scenario_text(start: int = FIRST_YEAR, end: int = LAST_YEAR) -> str:
 
 def starting_scenario(start: int = FIRST_YEAR, end: int = LAST_YEAR):
     """The historical scenario as a `Scenario` (built from data in memory, never from later years)."""
-    from sim.scenario import load_scenario
+    from sim.scenarios.scenario import load_scenario
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"hindcast_{start}.toml"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.market import country_sums
+from sim.model.market import country_sums
 
 #: Safety factor on the rationing ratio so that floating-point rounding can never
 #: make the sum of grants exceed the fund.

@@ -12,12 +12,13 @@ import mesa
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from sim import adoption, labor, market, relocation, turnover
-from sim.countries import Country, CountryState
-from sim.draws import Draws
-from sim.firms import FirmPopulation, FirmView
-from sim.record import Recorder
-from sim.scenario import Scenario, load_scenario
+from sim.model import adoption, labor, market, turnover
+from sim.model import location as relocation
+from sim.model.countries import Country, CountryState
+from sim.model.draws import Draws
+from sim.model.firms import FirmPopulation, FirmView
+from sim.model.record import Recorder
+from sim.scenarios.scenario import Scenario, load_scenario
 
 #: Rounds of "calibrate capacities, then lift loss-making firms to break-even" at start.
 SELECTION_ROUNDS = 10

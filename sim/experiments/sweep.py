@@ -22,11 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import UserError
-from sim.experiment import Experiment, Outcome, apply_overrides
-from sim.parallel import single_threaded_blas
-from sim.provenance import git_commit, now_iso
-from sim.scenario import Scenario
-from sim.sweep_store import (
+from sim.experiments.experiment import Experiment, Outcome, apply_overrides
+from sim.experiments.parallel import single_threaded_blas
+from sim.experiments.store import (
     META_KEY,
     Lock,
     build_tables,
@@ -39,6 +37,8 @@ from sim.sweep_store import (
     run_status,
     store,
 )
+from sim.provenance import git_commit, now_iso
+from sim.scenarios.scenario import Scenario
 
 FAIL_ENV = "FACTORYSHIFT_FAIL_RUNS"
 
@@ -68,7 +68,7 @@ class Task:
 
 def simulate(task: Task):
     """The run's countries table (year × country), as `factoryshift run` records it."""
-    from sim.model import FactoryShiftModel
+    from sim.model.model import FactoryShiftModel
 
     if task.fail:
         raise RuntimeError(f"injected failure of run {task.run_id} ({FAIL_ENV}, a testing aid)")

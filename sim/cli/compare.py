@@ -1,0 +1,55 @@
+"""`factoryshift compare`: scenarios over replicates with common random numbers (see `sim.experiments.compare`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.errors import UserError
+from sim.experiments.compare import DEFAULT_COUNTRIES, check_options, compare
+from sim.output import ensure_out_dir
+from sim.scenarios.scenario import load_scenario
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "compare", help="compare scenarios over replicates with common random numbers",
+        description="Run each SCENARIO (bundled name or .toml path; the first is the reference) with the same "
+                    "replicate seeds, print production shares in --year with 5-95%% ranges and differences from "
+                    "the first scenario, and write compare.csv, replicates.csv, manifest.json and compare.png.")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p.add_argument("--replicates", type=int, default=10, help="replicates per scenario (default 10)")
+    p.add_argument("--year", type=int, help="year of the table (default: the scenarios' end year)")
+    p.add_argument("--out", type=Path, help="output folder (default results/compare/<names>/)")
+    p.add_argument("--workers", type=int, help="local processes (default: the number of CPUs; 1 = serial)")
+    p.add_argument("--countries", help="comma-separated country codes for the table and plot "
+                                       f"(default {','.join(DEFAULT_COUNTRIES)})")
+    p.add_argument("--firms", type=int, help="firms per run (default: each scenario's run.firms)")
+    p.add_argument("--seed", type=int, help="base seed of the replicate seeds (default: the first scenario's run.seed)")
+    p.add_argument("--no-plot", action="store_true", help="skip compare.png")
+    p.set_defaults(func=run_cli)
+
+
+def run_cli(args) -> int:
+    countries = None
+    if args.countries is not None:
+        countries = [c.strip().upper() for c in args.countries.split(",") if c.strip()]
+        if not countries:
+            raise UserError("compare: --countries: give at least one country code")
+    errors, loaded = [], []
+    for ref in args.scenarios:
+        try:
+            loaded.append(load_scenario(ref))
+        except UserError as exc:
+            errors += exc.messages
+    if errors:
+        raise UserError(errors)
+    if args.out is not None:  # a bad folder fails now, not after the runs (options first: nothing written)
+        check_options(loaded, args.replicates, args.year, args.firms, args.workers, countries, args.seed)
+        ensure_out_dir(args.out)
+    result = compare(loaded, replicates=args.replicates, year=args.year, firms=args.firms, workers=args.workers,
+                     countries=countries, base_seed=args.seed)
+    out = args.out or Path("results") / "compare" / "-vs-".join(result.scenarios)
+    result.write(out, plot=not args.no_plot)
+    print(result.format_table())
+    print(f"results written to {out}/")
+    return 0

@@ -1,0 +1,1 @@
+"""The public data the model uses (`raw/`, sources and licences in SOURCES.md) and its loaders."""

@@ -1,0 +1,1 @@
+"""Experiments: experiment files, designs, outcomes, sweeps and their storage, executors, analysis, comparisons."""
