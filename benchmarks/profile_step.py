@@ -32,18 +32,16 @@ TARGET_RATIO = 5.0
 
 #: function called by `step` → submodel (anything else counts as "other")
 GROUPS = {
-    "working_age_at": "1 drifts and schedules", "apply_schedules": "1 drifts and schedules",
-    "_unit_cost": "2-3 market (unit costs, allocation)", "_friction": "2-3 market (unit costs, allocation)",
-    "allocation_weights": "2-3 market (unit costs, allocation)", "target_shares": "2-3 market (unit costs, allocation)",
-    "adjust": "2-3 market (unit costs, allocation)", "normalise_columns": "2-3 market (unit costs, allocation)",
-    "_hours": "4 labor", "_labor_supply": "4 labor", "employment": "4 labor", "next_wage": "4 labor",
-    "peer_adoption": "5 adoption", "hazard_rates": "5 adoption", "adopt": "5 adoption",
-    "uniform": "5 adoption", "keyed_uniform": "5 adoption",  # the adoption draw (step calls it directly)
-    "relocate": "6 relocation", "<genexpr>": "6 relocation",  # the three relocation draws
-    "_turnover": "7 entry and exit", "_update_losses": "7 entry and exit",  # 7a loss test, 7b exits and entry
-    "_aggregates": "8 recording", "_record": "8 recording",
-    "_ell": "country terms (ℓ, e, κ)", "_eff": "country terms (ℓ, e, κ)", "ai_cost": "country terms (ℓ, e, κ)",
-    "capex_per_output": "country terms (ℓ, e, κ)",
+    "advance": "1 drifts and schedules", "apply_schedules": "1 drifts and schedules",
+    "grow_demand": "1 drifts and schedules",
+    "costs": "2 costs", "at_wage": "2 costs", "unit_cost": "2 costs",
+    "allocate": "3 market allocation",
+    "clear": "4 labor", "next_wage": "4 labor",
+    "adopt": "5 adoption", "keyed_uniform": "5 adoption",  # the adoption draw (step calls it directly)
+    "relocate": "6 relocation", "apply": "6 relocation",
+    "update_losses": "7 entry and exit", "relative_prices": "7 entry and exit",  # 7a loss test
+    "exit_and_enter": "7 entry and exit",
+    "country_values": "8 recording", "add_year": "8 recording",
 }
 
 
@@ -66,8 +64,8 @@ def profile_shares(scenario, firms):
 
 
 def price_matrix(model) -> np.ndarray:
-    uc = model._unit_cost()
-    return uc[:, None] * model._friction()[model.firms.location]
+    f, costs = model.firms, model.costs()
+    return costs.unit_cost(f.automation, f.productivity, f.location)[:, None] * costs.friction[f.location]
 
 
 def step_vs_power(scenario, firms):

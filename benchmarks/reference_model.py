@@ -36,8 +36,8 @@ import numpy as np
 from sim.model.adoption import MIN_STEP, RATION_SAFETY
 from sim.model.countries import CountryState
 from sim.model.draws import Draws
-from sim.model.model import SELECTION_ROUNDS
 from sim.model.record import Recorder
+from sim.model.setup import SELECTION_ROUNDS
 from sim.scenarios.parameters import LEVERS
 from sim.scenarios.scenario import Scenario, load_scenario
 
@@ -433,7 +433,7 @@ class ReferenceModel(mesa.Model):
 
     def _calibrate_quality(self, first: bool, tol=1e-10, max_iter=200):
         """Solve r̄_c(q) = 1 (output-weighted mean relative price of the firms headquartered in c)
-        in x = ln q_c, country by country, with the steps of `sim.model._secant_step`."""
+        in x = ln q_c, country by country, with the steps of `sim.model.setup.secant_step`."""
         C = self.countries
         if first:
             for c in C:

@@ -32,37 +32,46 @@ def mean_automation(alpha, capacity, loc, n_countries):
 
 
 def peer_adoption(alpha, capacity, loc, alpha_max, n_countries):
-    """A_c = ᾱ_c / α_max: capacity-weighted adoption level in c (the Bass peer effect)."""
+    """ψ_c = ᾱ_c / α_max: capacity-weighted adoption level in c (the Bass peer effect)."""
     return mean_automation(alpha, capacity, loc, n_countries) / alpha_max
 
 
-def hazard_rates(p0, q0, subsidy_rate, coordination, acceptance, peer, lam_s, lam_k, lam_a):
-    """Country Bass hazard h_c = p_c + q_c·A_c, capped at 1, where::
+def hazard_rates(state, par, peer):
+    """Country Bass hazard λ_c = p_c + q_c·ψ_c, capped at 1, where::
 
-        p_c = p0 · (1 + λ_s · ai_subsidy_rate_c)
-        q_c = q0 · f(κ_c, a_c),   f(κ, a) = 1 + λ_κ·κ + λ_a·a
+        p_c = p0 · (1 + λ_s · s_c)                 s_c = ai_subsidy_rate
+        q_c = q0 · (1 + λ_ν·ν_c + λ_a·a_c)         ν_c = coordination, a_c = acceptance
     """
-    p = p0 * (1.0 + lam_s * subsidy_rate)
-    q = q0 * (1.0 + lam_k * coordination + lam_a * acceptance)
+    p = par["p0"] * (1.0 + par["subsidy_innovation_effect"] * state.ai_subsidy_rate)
+    q = par["q0"] * (1.0 + par["coordination_effect"] * state.coordination
+                     + par["acceptance_effect"] * state.acceptance)
     return np.minimum(1.0, p + q * peer)
 
 
-def adopt(*, alpha, phi, loc, output, ell, eff, ai_cost, capex_per_output, alpha_max, d_alpha,
-          horizon, hazard, subsidy_rate, fund, u, n_countries) -> AdoptionResult:
-    """Which firms raise automation by Δα this year, and what the state pays.
+def adopt(firms, costs, state, par, u) -> AdoptionResult:
+    """Which firms raise automation by Δα this year, and what the state pays (step 5).
 
+    `costs` are the costs the firms look ahead to (next year's wage); `u` one uniform per firm.
     For each firm with α_i < α_max, Δ_i = min(Δα, α_max − α_i)::
 
         saving_i   = Δ_i · (e_c·ℓ_c − κ(t)) · Q_i / φ_i           per year
-        capex_i    = Δ_i · capex_per_output(t) · Q_i
-        payback_ok = saving_i · H > capex_i · (1 − s_c)
-        candidate  = payback_ok and u_i < h_c                      (Bass hazard)
+        capex_i    = Δ_i · X(t) · Q_i
+        payback_ok = saving_i · H_a > capex_i · (1 − s_c)
+        candidate  = payback_ok and u_i < λ_c                      (Bass hazard, `hazard_rates`)
 
     The fund (a fund under US$1 counts as 0) rations the subsidy pro rata: requested_c = Σ_candidates s_c·capex_i,
-    ρ_c = min(1, fund_c / requested_c), granted rate s'_c = s_c·ρ_c. A candidate adopts if
-    the payback test still holds at s'_c; spent_c = Σ_adopters s'_c·capex_i ≤ fund_c.
+    f_c = min(1, fund_c / requested_c), granted rate s̃_c = s_c·f_c. A candidate adopts if
+    the payback test still holds at s̃_c; spent_c = Σ_adopters s̃_c·capex_i ≤ fund_c.
     """
-    loc = loc.astype(np.intp)          # one conversion for the look-ups below
+    n_countries = len(state)
+    alpha_max, d_alpha = par["alpha_max"], par["adoption_step"]
+    alpha, phi, output = firms.automation, firms.productivity, firms.output
+    peer = peer_adoption(alpha, firms.capacity, firms.location, alpha_max, n_countries)
+    hazard = hazard_rates(state, par, peer)
+    subsidy_rate, fund = state.ai_subsidy_rate, state.ai_fund
+    ai_cost, capex_per_output, horizon = costs.ai_running, costs.ai_capex, par["payback_horizon"]
+    eff, ell = costs.effectiveness, costs.labor
+    loc = firms.location.astype(np.intp)          # one conversion for the look-ups below
     step = np.minimum(d_alpha, alpha_max - alpha)
     eligible = step > MIN_STEP * d_alpha  # not a rounding error's worth below α_max
     saving = step * (eff * ell - ai_cost)[loc] * output / phi

@@ -63,6 +63,16 @@ class CountryState:
         """Working-age population (million persons), linear between table years, flat outside."""
         return np.array([np.interp(year, years, values) for years, values in self.working_age_table])
 
+    def advance(self, year: int) -> None:
+        """Exogenous drifts into `year`: A_c grows, readiness rises by the literacy programme, WA_c(t)."""
+        self.productivity *= 1.0 + self.productivity_growth
+        self.ai_readiness = np.minimum(1.0, self.ai_readiness + self.literacy_program)
+        self.working_age = self.working_age_at(year)
+
+    def grow_demand(self) -> None:
+        """D_m ← D_m·(1 + demand_growth_m), at this year's (possibly scheduled) growth."""
+        self.demand = self.demand * (1.0 + self.demand_growth)
+
     def apply_schedules(self, year: int) -> None:
         """Step 1: set every scheduled lever to its value in `year`."""
         for code, lever, value in self.paths.values(year):

@@ -73,3 +73,20 @@ class Draws:
         base = _mix_scalar((self.key + _mix_scalar((year << 8) + STREAMS[stream])) & _MASK)
         z = np.uint64(base) + np.asarray(keys).astype(np.uint64) * np.uint64(_GAMMA)
         return ((_mix(z) >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0 ** -53
+
+
+# transforms of uniform and normal draws ------------------------------------------
+def categorical(prob, u):
+    """Inverse-CDF draw of categories from uniforms `u` (vectorised, reproducible)."""
+    cdf = np.cumsum(prob)
+    return np.minimum(np.searchsorted(cdf, u * cdf[-1], side="right"), len(prob) - 1)
+
+
+def lognormal_mean_one(sigma, z):
+    """exp(σ·z − σ²/2): lognormal with mean 1 from standard normal draws z."""
+    return np.exp(sigma * z - 0.5 * sigma ** 2)
+
+
+def lognormal_mean_one_z(sigma, x):
+    """The inverse of `lognormal_mean_one`: z = (ln x + σ²/2)/σ."""
+    return (np.log(x) + 0.5 * sigma ** 2) / sigma

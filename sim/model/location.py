@@ -1,4 +1,4 @@
-"""Relocation: offshoring, reshoring and nearshoring (step 6)."""
+"""Location choice: where reviewing firms produce (step 6) and where entrants set up (step 7)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.labor import labor_hours
-from sim.model.market import unit_cost
 
 
 @dataclass
@@ -17,6 +16,16 @@ class RelocationResult:
     flows: np.ndarray         # C × C counts, origin × destination
     incentive_spent: np.ndarray  # US$ per destination country
 
+    @classmethod
+    def nobody(cls, n_countries: int) -> RelocationResult:
+        """No move (the start year, or a year without reviewers)."""
+        none = np.zeros(0, dtype=np.intp)
+        return cls(none, none.astype(np.int8), np.zeros((n_countries, n_countries), int), np.zeros(n_countries))
+
+    def apply(self, firms) -> None:
+        """The movers produce at their destination from next year on."""
+        firms.location[self.movers] = self.destination
+
 
 def sales_weights(pi, demand, output):
     """ω_im = π_im·D_m / Q_i: where a firm sells (rows sum to 1; a firm without sales sells nowhere)."""
@@ -24,34 +33,42 @@ def sales_weights(pi, demand, output):
     return sales / np.where(output > 0, output, 1.0)[:, None]
 
 
-def relocate(*, firms, reviewers, demand, ell, eff, ai_cost, other_cost, friction, incentive, home_only,
-             supply, h, annual_hours, productivity, horizon, move_cost, home_bias, beta, labor_cap, u_choice, u_order,
-             n_countries) -> RelocationResult:
+def relocate(firms, costs, state, supply, par, draws, year) -> RelocationResult:
     """Where reviewing firms choose to produce.
 
-    For reviewing firm i and every candidate country j::
+    `costs` are the costs the firms look ahead to (next year's wage), `supply` this year's
+    labor supply L_j. A share ρ of firms reviews (keyed uniform u_i < ρ). For reviewing
+    firm i and every candidate country j::
 
-        uc_ij   = ((1 − α_i·e_j)·ℓ_j + α_i·κ(t)) / φ_i + o_j
-        L_ij    = uc_ij · Σ_m ω_im·(1 + τ_{j→m})·d_{j,m}          landed cost of its sales
-        V_ij    = H·(L_i,cur − L_ij)/L_i,cur
-                  − F·(1 − R_j·q_ij)·[j ≠ cur]                     move cost net of incentive
-                  − H·b·([j ≠ home_i] − [cur ≠ home_i])            home bias
-        P(j)    ∝ exp(β·V_ij)                                      logit choice (stay: V = 0)
+        uc_ij   = ((1 − α_i·e_j)·ℓ_j + α_i·κ(t)) / φ_i + O_j
+        LC_ij   = uc_ij · Σ_m ω_im·(1 + τ_{j→m})·d_{j,m}          landed cost of its sales
+        V_ij    = H_r·(LC_i,cur − LC_ij)/LC_i,cur
+                  − M·(1 − I_j·elig_ij)·[j ≠ cur]                move cost net of incentive
+                  − H_r·b·([j ≠ home_i] − [cur ≠ home_i])         home bias
+        P(j)    ∝ exp(β_r·V_ij)                                  logit choice (stay: V = 0)
 
-    q_ij = 1 unless j limits its incentive to firms headquartered there. A firm moves
+    elig_ij = 1 unless j limits its incentive to firms headquartered there. A firm moves
     when its chosen j ≠ cur has V_ij > 0. Automation moves with the firm; its savings
-    now depend on e_j. Inflows into j are capped at `labor_cap`·L_j jobs
-    (whole firms, in random order, given by `u_order`).
+    now depend on e_j. Inflows into j are capped at `relocation_labor_cap`·L_j jobs
+    (whole firms, in random order).
     """
-    idx = np.flatnonzero(reviewers)
-    empty = RelocationResult(idx[:0], idx[:0].astype(np.int8), np.zeros((n_countries, n_countries), int),
-                             np.zeros(n_countries))
+    n_countries = len(state)
+    eff = costs.effectiveness
+    friction, demand, productivity = costs.friction, state.demand, state.productivity
+    incentive, home_only = state.reshoring_incentive, state.reshoring_home_only
+    horizon, move_cost, home_bias = par["relocation_horizon"], par["relocation_cost"], par["home_bias"]
+    beta, labor_cap, h, annual_hours = (par["relocation_sharpness"], par["relocation_labor_cap"],
+                                        par["hours_per_unit"], par["annual_hours"])
+    # every firm draws all three numbers, reviewing or not: the draws are keyed, the cost is small,
+    # and the reference model (benchmarks/reference_model.py) replays them in this order
+    u_review, u_choice, u_order = (draws.keyed_uniform(firms.id, year, s) for s in ("review", "choice", "order"))
+    idx = np.flatnonzero(u_review < par["relocation_review_rate"])
     if idx.size == 0:
-        return empty
+        return RelocationResult.nobody(n_countries)
     # arrays are countries × reviewers, so that the reductions over countries run along the long axis
     alpha, phi = firms.automation[idx], firms.productivity[idx]
     cur, home, output = firms.location[idx].astype(np.intp), firms.home[idx].astype(np.intp), firms.output[idx]
-    uc = unit_cost(alpha, phi, np.arange(n_countries)[:, None], ell, eff, ai_cost, other_cost)   # C × n
+    uc = costs.unit_cost(alpha, phi, np.arange(n_countries)[:, None])   # C × n
     weights = sales_weights(np.take(firms.pi, idx, axis=0), demand, output)
     landed = uc * (weights @ friction.T).T
     rows = np.arange(idx.size)
@@ -87,3 +104,14 @@ def relocate(*, firms, reviewers, demand, ell, eff, ai_cost, other_cost, frictio
     paid = incentive[dest] * (~home_only[dest] | (firms.home[movers] == dest)) * move_cost * firms.output[movers]
     spent = np.bincount(dest, paid, minlength=n_countries)
     return RelocationResult(movers, dest.astype(np.int8), flows, spent)
+
+
+def entry_probabilities(share, entrant_cost, sharpness):
+    """P(c) ∝ s_c · exp(−β_e·(ū_c/ū − 1)): entrants go where industry is and costs are low.
+
+    ū_c is the quality-adjusted unit cost (uc/q_c) of a φ = 1 entrant with the country's
+    average automation, ū the production-share-weighted mean of ū_c.
+    """
+    mean = share @ entrant_cost
+    weight = share * np.exp(-sharpness * (entrant_cost / mean - 1.0))
+    return weight / weight.sum()

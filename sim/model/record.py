@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.model.adoption import mean_automation
+from sim.model.market import country_sums
+
 #: Columns of countries.csv, in order, with their units (documented in docs/ODD.md).
 COUNTRY_COLUMNS: dict[str, str] = {
     "year": "year",
@@ -32,6 +35,35 @@ COUNTRY_COLUMNS: dict[str, str] = {
 }
 
 
+def country_values(firms, uc, labor, state, par, adopted=None) -> dict[str, np.ndarray]:
+    """Country aggregates of this year's production, before firms move, exit or enter.
+
+    `labor` is this year's `LaborMarket`, `adopted` this year's `AdoptionResult` (None at the start).
+    """
+    f, n = firms, len(state)
+    loc = f.location
+    output = country_sums(loc, f.output, n)
+    automation = mean_automation(f.automation, f.capacity, loc, n)
+    zeros = np.zeros(n)
+    density = par["automation_per_robot_density"]
+    return {
+        "production_share": output / output.sum(),
+        "output_usd": output,
+        "automation": automation,
+        "robot_density_index": automation / density if density > 0 else zeros,
+        "wage": labor.wage,
+        "employment": labor.employment,
+        "labor_supply": labor.supply,
+        "tightness": labor.tightness,
+        "unit_cost": np.divide(country_sums(loc, uc * f.output, n), output, out=zeros.copy(), where=output > 0),
+        "ai_readiness": state.ai_readiness.copy(),
+        "adopters": zeros if adopted is None else np.bincount(loc[adopted.adopt], minlength=n),
+        "subsidy_requested_usd": zeros if adopted is None else adopted.requested,
+        "subsidy_spent_usd": zeros if adopted is None else adopted.spent,
+        "ai_fund_usd": state.ai_fund.copy(),
+    }
+
+
 class Recorder:
     def __init__(self, codes: list[str], record_firms: bool = False):
         self.codes = codes
@@ -52,6 +84,19 @@ class Recorder:
             frame = firms.to_frame(self.codes)
             frame.insert(0, "year", year)
             self._firm_frames.append(frame)
+
+    def add_year(self, year: int, values: dict[str, np.ndarray], moved, entries, exits, firms) -> None:
+        """Step 8: the year's row per country; `firms` counts firms located there at year end.
+
+        `moved` is this year's `RelocationResult` (flows and incentives paid).
+        """
+        n = len(self.codes)
+        values = {**values,
+                  "firms": np.bincount(firms.location, minlength=n),
+                  "entries": entries, "exits": exits,
+                  "reshoring_spent_usd": moved.incentive_spent,
+                  "relocations_in": moved.flows.sum(axis=0), "relocations_out": moved.flows.sum(axis=1)}
+        self.add(year, values, moved.flows, firms)
 
     def countries(self) -> pd.DataFrame:
         frame = pd.DataFrame({name: np.concatenate(parts) for name, parts in self._rows.items()})
