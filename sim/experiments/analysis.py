@@ -8,7 +8,7 @@
   for ``sobol`` designs; Morris μ*, its CI, and σ (`SALib.analyze.morris`) for ``morris``
   designs. Both are computed on the mean over replicates of each sample, for each scalar
   outcome and for each year of each trajectory outcome.
-* Plots (PNG + SVG, `sim.analysis_plots`) and ``analysis.md`` tying them together.
+* Plots (PNG + SVG, `sim.experiments.analysis_plots`) and ``analysis.md`` tying them together.
 """
 
 from __future__ import annotations

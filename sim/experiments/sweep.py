@@ -1,7 +1,7 @@
 """Running an experiment's runs on any `concurrent.futures.Executor`, streaming each finished run to disk.
 
 The coordinator keeps at most `in_flight` runs submitted; each result is written
-(atomically, `sim.sweep_store`) as soon as it arrives and then dropped, so memory does not
+(atomically, `sim.experiments.store`) as soon as it arrives and then dropped, so memory does not
 grow with the number of runs. Running the same sweep again skips complete runs.
 Workers only compute: they get a picklable `Task` and return the run's record and its
 Parquet bytes, so they need no shared file system (dask workers on other machines).

@@ -11,7 +11,7 @@ The optimiser is SciPy's differential evolution (a seeded population search: glo
 gradients, and bit-reproducible for a given seed), without the final gradient polish.
 
 Nothing after `until` is read: the starting scenario is built from data up to `until`
-(`sim.history.starting_scenario(start, until)`) and the observations are cut at `until`.
+(`sim.history.start.starting_scenario(start, until)`) and the observations are cut at `until`.
 """
 
 from __future__ import annotations
@@ -43,14 +43,15 @@ class FitParam:
 FIT_PARAMS: tuple[FitParam, ...] = (
     FitParam("theta", 2.0, 13.0, "trade elasticity: Simonovska & Waugh (2014) ≈ 4; Eaton & Kortum (2002) 8.28, "
              "their estimates range 3.6–12.9"),
-    FitParam("adjustment_speed", 0.05, 0.9, "MODEL.md 0.3–0.5, widened both ways"),
-    FitParam("relocation_review_rate", 0.0, 0.2, "MODEL.md 5–10%, widened to 0–20%"),
+    FitParam("adjustment_speed", 0.05, 0.9, "design assumption 0.3–0.5, widened both ways"),
+    FitParam("relocation_review_rate", 0.0, 0.2, "design assumption 5–10%, widened to 0–20%"),
     FitParam("wage_response", 0.0, 1.0, "assumption 0.3; 0–1 covers no to strong wage pressure"),
     FitParam("relocation_cost", 0.05, 1.0, "assumption 0.3 years of output; 0.05–1 spans cheap to costly moves"),
     FitParam("entry_cost_sharpness", 0.0, 60.0, "assumption 5; 0: costs ignored, 60: entrants crowd the cheapest"),
     FitParam("firm_count_elasticity", 0.0, 1.5, "assumption 0.5; firm numbers grow less or more than demand"),
-    FitParam("trade_cost_near", 1.0, 2.0, "MODEL.md 1.1–1.5, widened; constrained to ≤ trade_cost_far"),
-    FitParam("trade_cost_far", 1.1, 2.0, "MODEL.md 1.1–1.5, widened (estimated iceberg costs are often higher)"),
+    FitParam("trade_cost_near", 1.0, 2.0, "design assumption 1.1–1.5, widened; constrained to ≤ trade_cost_far"),
+    FitParam("trade_cost_far", 1.1, 2.0,
+             "design assumption 1.1–1.5, widened (estimated iceberg costs are often higher)"),
     FitParam("q0", 0.1, 0.8, "Sultan, Farley & Lehmann (1990) meta-analysis: mean 0.38, most 0.2–0.6"),
 )
 #: Fitted by default (q0 is available but AI adoption leaves little trace in 2005–2015 shares).
@@ -192,10 +193,10 @@ def overlay_text(result: Fit, command: str | None = None) -> str:
                        "from the historical start.",
         "claim": "The parameter values under which the model best reproduces the observed shift of world "
                  "manufacturing up to the cutoff (no claim of its own).",
-        "sources": ["World Bank WDI NV.IND.MANF.CD (CC BY 4.0): the observations; sim/fit.py: the method"],
+        "sources": ["World Bank WDI NV.IND.MANF.CD (CC BY 4.0): the observations; sim/history/fit.py: the method"],
         "calibration": record,
     }
-    head = [f"# Written by `{command or 'sim.fit.overlay_text'}`.",
+    head = [f"# Written by `{command or 'sim.history.fit.overlay_text'}`.",
             f"# J = {result.objective:.4f} pp: RMSE of the mean share over {s.seeds} seeds x {s.firms} firms vs the",
             f"# observed shares, {s.start + 1}-{s.until}. No observation after {s.until} was read.",
             "# `factoryshift hindcast --params FILE` uses the [model] table; the baseline copies it."]

@@ -18,7 +18,7 @@ MIN_STEP = 1e-9
 @dataclass
 class AdoptionResult:
     adopt: np.ndarray           # bool per firm
-    step: np.ndarray            # Δα_i actually taken (0 for non-adopters)
+    step: np.ndarray            # Δ_i actually taken (0 for non-adopters)
     requested: np.ndarray       # US$ of subsidy asked per country
     spent: np.ndarray           # US$ of subsidy paid per country
     granted_rate: np.ndarray    # effective subsidy rate per country after rationing
@@ -57,7 +57,7 @@ def adopt(firms, costs, state, par, u) -> AdoptionResult:
         saving_i   = Δ_i · (e_c·ℓ_c − κ(t)) · Q_i / φ_i           per year
         capex_i    = Δ_i · X(t) · Q_i
         payback_ok = saving_i · H_a > capex_i · (1 − s_c)
-        candidate  = payback_ok and u_i < λ_c                      (Bass hazard, `hazard_rates`)
+        candidate  = Δ_i > 10⁻⁹·Δα and payback_ok and u_i < λ_c    (Bass hazard, `hazard_rates`)
 
     The fund (a fund under US$1 counts as 0) rations the subsidy pro rata: requested_c = Σ_candidates s_c·capex_i,
     f_c = min(1, fund_c / requested_c), granted rate s̃_c = s_c·f_c. A candidate adopts if

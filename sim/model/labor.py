@@ -42,7 +42,7 @@ def employment(hours, loc, annual_hours, n_countries):
 
 
 def labor_supply(working_age_millions, labor_share, boost):
-    """Manufacturing labor supply (persons): L_c = WA_c · n_c · boost_c.
+    """Manufacturing labor supply (persons): L_c = WA_c · 10⁶ · n_c · boost_c (WA_c in millions).
 
     n_c (`labor_share`) is calibrated once so that tightness is 1 in the start year
     with boost 1; demographic change and the boost lever then move L_c.

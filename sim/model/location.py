@@ -107,10 +107,11 @@ def relocate(firms, costs, state, supply, par, draws, year) -> RelocationResult:
 
 
 def entry_probabilities(share, entrant_cost, sharpness):
-    """P(c) ∝ s_c · exp(−β_e·(ū_c/ū − 1)): entrants go where industry is and costs are low.
+    """P(c) ∝ S_c · exp(−β_e·(uc^e_c/uc^e − 1)): entrants go where industry is and costs are low.
 
-    ū_c is the quality-adjusted unit cost (uc/q_c) of a φ = 1 entrant with the country's
-    average automation, ū the production-share-weighted mean of ū_c.
+    uc^e_c (`entrant_cost`) is the quality-adjusted unit cost uc/ξ_c of a φ = 1 entrant with the
+    country's capacity-weighted mean automation ᾱ_c, uc^e = Σ_c S_c·uc^e_c the production-share-weighted
+    mean; S_c (`share`) is the production share.
     """
     mean = share @ entrant_cost
     weight = share * np.exp(-sharpness * (entrant_cost / mean - 1.0))

@@ -118,10 +118,9 @@ def allocation_weights(capacity, uc, theta):
 def target_shares(g, loc, friction_theta, n_countries, scale=1.0, out=None):
     """Target market shares π*_im (step 3), times `scale` (into `out` if given)::
 
-        p_im   = uc_i · (1 + τ_{c→m}) · d_{c,m}
-        π*_im  = k_i · p_im^(−θ) / Σ_i' k_i' · p_i'm^(−θ)
+        π*_im  = k_i · (uc_i·F_{c,m})^(−θ) / Σ_i' k_i' · (uc_i'·F_{c_i',m})^(−θ),   F_{c,m} = (1 + τ_{c→m}) · d_{c,m}
 
-    Because p_im^(−θ) = uc_i^(−θ) · F_{c,m}^(−θ), the sum over firms is a per-country sum
+    Because (uc_i·F_{c,m})^(−θ) = uc_i^(−θ) · F_{c,m}^(−θ), the sum over firms is a per-country sum
     times F^(−θ), and no power is taken over the firms × markets matrix:
     π*_im = g_i · (F_{c,m}^(−θ) / denominator_m), the bracket a C × M table looked up by
     the firm's location.
@@ -200,7 +199,7 @@ def relative_price(uc_quality, pi, loc, demand, output, friction, price_level, s
     """r_i = Σ_m ω_im · (uc_i·F_{c,m}/ξ_i) / P̄_m: quality-adjusted landed price relative to its markets.
 
     With ω_im = π_im·D_m/Q_i this is r_i = uc_i/(ξ_i·Q_i) · Σ_m π_im·D_m·F_{c,m}/P̄_m. A firm
-    without sales is compared with its home market only. `scratch` (optional) is a firms ×
+    without sales is compared with the market of its location c only (F_{c,c}/P̄_c). `scratch` (optional) is a firms ×
     markets array to look the C × M factors up into.
     """
     inv = np.divide(1.0, price_level, out=np.zeros_like(price_level), where=price_level > 0)

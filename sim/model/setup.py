@@ -86,13 +86,14 @@ def calibrate(firms, state, par, draws, costs, n0: int) -> tuple[Start, np.ndarr
 
 
 def secant_step(x: np.ndarray, g: np.ndarray, last) -> np.ndarray:
-    """Step in x = log ξ towards g(x) = log r̄(ξ) = 0, one country at a time.
+    """Step in `x` = ln ξ towards ln r̄(ξ) = 0 (`g` = ln r̄ at `x`), one country at a time.
 
-    The plain step Δx = g (ξ ← ξ·r̄) assumes ∂g/∂x = −1; with strong home bias a country's
-    own prices make up most of its price index, the slope is much flatter and the plain
-    iteration crawls. The secant slope s = Δg/Δx of the last two passes gives Δx = −g/s,
-    used where it is a descent step (s < 0), at most 20 plain steps long and, where that is
-    more than the plain step, at most 0.5 in log ξ (so a poor slope cannot throw ξ far off).
+    The plain step Δ ln ξ = ln r̄ (ξ ← ξ·r̄) assumes ∂ ln r̄/∂ ln ξ = −1; with strong home bias a
+    country's own prices make up most of its price level, the slope is much flatter and the plain
+    iteration crawls. The secant slope Δ ln r̄/Δ ln ξ of the last two passes gives
+    Δ ln ξ = −ln r̄/slope, used where it is a descent step (slope < 0), at most 20 plain steps long
+    and, where that is more than the plain step, at most 0.5 in ln ξ (so a poor slope cannot throw
+    ξ far off).
     """
     if last is None:
         return g
@@ -110,14 +111,14 @@ def calibrate_quality(firms, uc, friction, demand, quality, tol=1e-10, max_iter=
 
     The start year is taken as an equilibrium in which each country's industry, on
     average, earns the normal margin: r̄_c(ξ) = 1, with r̄_c the output-weighted mean
-    relative price of the firms headquartered in c, solved in x = log ξ by the steps of
+    relative price of the firms headquartered in c, solved in ln ξ by the steps of
     `secant_step` from the given `quality` until |r̄_c − 1| < tol. Like K_c for shares,
     ξ_c absorbs what the model does not represent (brand, product mix, market access).
     Returns ξ and the firms' relative prices at ξ.
     """
     f, n = firms, len(quality)
     weight = market.country_sums(f.home, f.output, n)
-    last = None  # (log ξ, log r̄) of the previous pass, for the secant step
+    last = None  # (ln ξ, ln r̄) of the previous pass, for the secant step
     for _ in range(max_iter):
         rel = market.relative_prices(f, uc, quality, friction, demand)
         mean = np.divide(market.country_sums(f.home, f.output * rel, n), weight, out=np.ones(n), where=weight > 0)
@@ -134,8 +135,9 @@ def raise_to_break_even(firms, uc, rel, other, par) -> bool:
 
     A loss-making firm (r_i > 1 + μ) has a break-even productivity
     φ*_i = φ_i·(uc_i − O_c)/(uc*_i − O_c), uc*_i = uc_i·(1 + μ)/r_i. Its productivity is
-    redrawn from the lognormal truncated at φ*_i, keeping its own quantile u_i = F(φ_i):
-    φ_i ← F⁻¹(F(φ*_i) + u_i·(1 − F(φ*_i))) — a Melitz-style cut-off of the start-year
+    redrawn from the lognormal truncated at φ*_i, keeping its own quantile CDF_φ(φ_i), where
+    CDF_φ(x) = Φ(z_σφ(x)) is the lognormal's CDF (Φ standard normal, z_σφ = `lognormal_mean_one_z`):
+    φ_i ← CDF_φ⁻¹(CDF_φ(φ*_i) + CDF_φ(φ_i)·(1 − CDF_φ(φ*_i))) — a Melitz-style cut-off of the start-year
     productivity distribution, without new random numbers. Returns whether any firm changed.
     """
     f = firms

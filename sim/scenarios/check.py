@@ -1,4 +1,4 @@
-"""Strict checks of scenario trees against the parameter table in `sim.parameters`.
+"""Strict checks of scenario trees against the parameter table in `sim.scenarios.parameters`.
 
 Every check appends a one-line message ``"<source>: <key.path>: <problem>"`` to a list,
 so a file with several mistakes reports them all at once.

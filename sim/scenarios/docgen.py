@@ -1,6 +1,6 @@
-"""Generate the scenario-file reference tables from `sim.parameters`.
+"""Generate the scenario-file reference tables from `sim.scenarios.parameters`.
 
-``python -m sim.docgen`` rewrites the part of ``docs/scenarios.md`` (and the parameter
+``python -m sim.scenarios.docgen`` rewrites the part of ``docs/scenarios.md`` (and the parameter
 tables of ``docs/ODD.md``) between the markers
 ``<!-- BEGIN GENERATED -->`` and ``<!-- END GENERATED -->``; ``--check`` only reports
 whether the file is up to date (exit 1 if not). ``tests/test_docgen.py`` fails when the
@@ -143,11 +143,11 @@ def generated_reference() -> str:
     """The generated part of docs/scenarios.md (between the markers, exclusive)."""
     pairs = ((P.META_KEYS, META_DOC), (P.SCHEDULE_KEYS, SCHEDULE_DOC), (P.TOP_LEVEL_KEYS, TOP_DOC))
     missing = [key for keys, doc in pairs for key in keys if key not in doc]
-    if missing:  # a key added to sim.parameters needs its sentence here
+    if missing:  # a key added to sim.scenarios.parameters needs its sentence here
         raise AssertionError(f"sim.scenarios.docgen has no description for: {', '.join(missing)}")
     levers = [P.COUNTRY[name] for name in P.LEVERS]
     parts = [
-        "<!-- This section is generated from sim/parameters.py by `python -m sim.docgen`"
+        "<!-- This section is generated from sim/scenarios/parameters.py by `python -m sim.scenarios.docgen`"
         " (`make docs`). Do not edit it by hand. -->",
         "",
         "### Top-level keys",
@@ -205,7 +205,8 @@ def generated_reference() -> str:
 def odd_parameters() -> str:
     """The generated parameter tables of docs/ODD.md, section 8."""
     return "\n".join([
-        "<!-- Generated from sim/parameters.py by `python -m sim.docgen` (`make docs`). Do not edit by hand. -->",
+        "<!-- Generated from sim/scenarios/parameters.py by `python -m sim.scenarios.docgen` (`make docs`)."
+        " Do not edit by hand. -->",
         "", "#### Global (`[model]`)", "", param_table(P.MODEL_PARAMS),
         "", "#### Per country (`[countries.XXX]`; ⏱ = can follow a schedule)", "",
         param_table(P.COUNTRY_PARAMS, lever_mark=True),
@@ -227,7 +228,7 @@ def render(text: str, generate=generated_reference) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sim.docgen", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sim.scenarios.docgen", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the page is out of date; write nothing")
     parser.add_argument("--path", type=Path, help="one page to update with the scenario reference "
                         "(default: docs/scenarios.md and docs/ODD.md)")
@@ -240,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         if new == text:
             print(f"{path} is up to date")
         elif args.check:
-            print(f"{path}: out of date; run `python -m sim.docgen`", file=sys.stderr)
+            print(f"{path}: out of date; run `python -m sim.scenarios.docgen`", file=sys.stderr)
             stale += 1
         else:
             path.write_text(new, encoding="utf-8")

@@ -1,6 +1,6 @@
 """Scenario files: loading, `extends` inheritance, defaults, overrides and TOML output.
 
-A scenario is data: TOML parsed with `tomllib`, checked against `sim.parameters`,
+A scenario is data: TOML parsed with `tomllib`, checked against `sim.scenarios.parameters`,
 never evaluated. `load_scenario` returns a fully resolved `Scenario` (every parameter
 present, defaults filled in) or raises `UserError` with every problem found.
 """
