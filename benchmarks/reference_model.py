@@ -227,7 +227,7 @@ class Firm(mesa.Agent):
 
     # -- step 6: relocation
     def choose_location(self):
-        """Logit choice over countries of V_ij (see `sim.relocation.relocate`); None = stay."""
+        """Logit choice over countries of V_ij (see `sim.model.location.relocate`); None = stay."""
         m, p = self.model, self.model.par
         self.move_to = None
         if not self.reviews or self.output <= 0:
@@ -463,7 +463,7 @@ class ReferenceModel(mesa.Model):
 
     def _raise_to_break_even(self) -> bool:
         """Loss-making firms get a productivity from the lognormal truncated at break-even,
-        keeping their own quantile (see `FactoryShiftModel._raise_to_break_even`)."""
+        keeping their own quantile (see `sim.model.setup.raise_to_break_even`)."""
         p, sigma, changed = self.par, self.par["productivity_sigma"], False
         normal = NormalDist()
 

@@ -1,4 +1,4 @@
-"""Tests for sim.calibration against the copied data in sim/data/raw."""
+"""Tests for sim.data.regions against the copied data in sim/data/raw."""
 import tomllib
 
 import pytest
@@ -74,7 +74,7 @@ def test_toml_fragment_parses():
 
 
 def test_baseline_scenario_matches_calibration():
-    """Every data-derived number in scenarios/baseline.toml is what sim.calibration computes."""
+    """Every data-derived number in scenarios/baseline.toml is what sim.data.regions computes."""
     from sim import load_scenario
 
     countries = load_scenario("baseline").countries

@@ -1,4 +1,4 @@
-"""docs/scenarios.md's reference tables are exactly what `python -m sim.docgen` generates."""
+"""docs/scenarios.md's reference tables are exactly what `python -m sim.scenarios.docgen` generates."""
 
 from __future__ import annotations
 

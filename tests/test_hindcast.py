@@ -1,4 +1,4 @@
-"""Hindcast scoring (sim/hindcast.py) and the calibrate/hindcast commands."""
+"""Hindcast scoring (sim/history/hindcast.py) and the calibrate/hindcast commands."""
 
 import math
 

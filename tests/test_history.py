@@ -1,4 +1,4 @@
-"""The historical start and its no-peeking guarantee (sim/history.py, sim/fit.py)."""
+"""The historical start and its no-peeking guarantee (sim/history/start.py, sim/history/fit.py)."""
 
 import csv
 import re
@@ -18,7 +18,7 @@ UNTIL = 2015
 
 def test_shipped_hindcast_start_is_the_generator_output():
     text = (bundled_dir("scenarios") / "hindcast_2005.toml").read_text(encoding="utf-8")
-    assert text == history.scenario_text(2005, 2024), "run `python -m sim.history > scenarios/hindcast_2005.toml`"
+    assert text == history.scenario_text(2005, 2024), "run `python -m sim.history.start > scenarios/hindcast_2005.toml`"
 
 
 def test_observed_shares_are_shares_and_show_the_shift():
