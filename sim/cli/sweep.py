@@ -57,7 +57,7 @@ def sweep(args) -> int:
         return 0 if same else 1
     ensure_out_dir(out)  # a bad folder fails now, not after the runs
     workers = args.workers or os.cpu_count() or 1
-    print(f"{experiment.title}: {experiment.design_kind} design, {experiment.n_samples} samples × "
+    print(f"{experiment.title}: {experiment.design_text} × "
           f"{experiment.replicates} replicates = {experiment.n_runs} runs of {experiment.firms:,} firms "
           f"({executor_name}, {workers if executor_name != 'serial' else 1} worker(s)) → {out}/",
           file=sys.stderr if args.quiet else sys.stdout)

@@ -18,16 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import UserError, did_you_mean
-from sim.experiments import designs
+from sim.experiments import designs, policies
 from sim.experiments.designs import DESIGNS, Design, Factor
 from sim.experiments.outcomes import Outcome, parse_outcomes
 from sim.scenarios import parameters as P
 from sim.scenarios.check import Checker, type_name
 from sim.scenarios.scenario import Scenario, check_path, load_scenario, locate, validate
 
-TOP_KEYS = ("experiment", "levers", "uncertainties", "fixed", "outcomes")
+TOP_KEYS = ("experiment", "levers", "uncertainties", "fixed", "outcomes", "policy")
 EXPERIMENT_KEYS = ("title", "description", "scenario", "design", "samples", "replicates", "seed", "firms",
-                   "second_order", "levels")
+                   "second_order", "levels", "policies", "policy_samples")
 RANGE_KEYS = ("min", "max", "levels", "also")
 VALUES_KEYS = ("values", "also")
 MAX_RUNS = 10_000_000
@@ -53,6 +53,9 @@ class Experiment:
     fixed: dict = field(default_factory=dict)
     second_order: bool = False
     levels: int = designs.DEFAULT_MORRIS_LEVELS
+    policy_design: str | None = None      # policies × uncertainties: "grid", "lhs" or "list" (sim.policies)
+    policy_samples: int | None = None
+    policies: tuple = ()                  # policies = "list": (name, {path: value}) per [[policy]]
     _design: Design | None = field(default=None, repr=False)
 
     @property
@@ -77,18 +80,40 @@ class Experiment:
 
     @property
     def design(self) -> Design:
+        if self._design is None and self.policy_design is not None:
+            self._design = policies.cross_design(self)
         if self._design is None:
             self._design = designs.build(self.design_kind, self.factors, self.samples, self.seed,
                                          second_order=self.second_order, levels=self.levels)
         return self._design
 
     @property
+    def n_futures(self) -> int:
+        """Samples of the design over the uncertainties (policies × uncertainties experiments)."""
+        return designs.design_size(self.design_kind, self.uncertainties, self.samples)
+
+    @property
+    def n_policies(self) -> int:
+        return policies.n_policies(self.policy_design, self.levers, self.policy_samples, self.policies) \
+            if self.policy_design else 1
+
+    @property
     def n_samples(self) -> int:
+        if self.policy_design is not None:
+            return self.n_policies * self.n_futures
         return designs.design_size(self.design_kind, self.factors, self.samples, self.second_order)
 
     @property
     def n_runs(self) -> int:
         return self.n_samples * self.replicates
+
+    @property
+    def design_text(self) -> str:
+        """The design in words: "lhs design, 256 samples" or "4 policies (grid) × 64 futures (lhs)"."""
+        if self.policy_design is not None:
+            return (f"{self.n_policies} policies ({self.policy_design}) × {self.n_futures} futures "
+                    f"({self.design_kind})")
+        return f"{self.design_kind} design, {self.n_samples} samples"
 
     def seeds(self) -> list[np.random.SeedSequence]:
         """Replicate r of every sample uses child r (common random numbers across samples)."""
@@ -210,17 +235,27 @@ def parse_experiment(text: str, *, source: str, name: str, base_dir: Path | None
         c.add("experiment.second_order", "only the sobol design has second-order indices")
     if "levels" in head and kind != "morris":
         c.add("experiment.levels", "only the morris design takes levels here (grid factors take their own)")
+    policy_design, policy_samples = policies.parse_head(c, head, tree, kind)
     if scenario is None or c.errors and any("experiment.scenario" in e for e in c.errors):
         raise UserError(c.errors)
 
     data = scenario.data
     fixed = _fixed(c, tree.get("fixed", {}), data)
     factors: list[Factor] = []
+    listed: list = []
+    if policy_design == "list":
+        listed, factors = policies.parse_list(c, tree.get("policy"), data, _path_problem, param_for)
+        for f in factors:
+            if f.path in fixed:
+                c.add(f"policy.{f.path}", "also set in [fixed]")
     for role, table in (("lever", "levers"), ("uncertainty", "uncertainties")):
+        if policy_design == "list" and table == "levers":
+            continue
         section = tree.get(table, {})
         if c.table(section, table):
             for path, spec in section.items():
-                factor = _factor(c, table, path, spec, role, kind, data, fixed)
+                factor = _factor(c, table, path, spec, role, policy_design if policy_design and role == "lever"
+                                 else kind, data, fixed)
                 if factor is not None:
                     factors.append(factor)
     seen: dict[str, str] = {}
@@ -232,6 +267,12 @@ def parse_experiment(text: str, *, source: str, name: str, base_dir: Path | None
     if not factors and not any(e.startswith(f"{source}: levers") or e.startswith(f"{source}: uncertainties")
                                for e in c.errors):
         c.add("levers", "an experiment needs at least one lever or uncertainty")
+    if policy_design is not None:
+        for table, role in (("levers" if policy_design != "list" else "policy", "lever"),
+                            ("uncertainties", "uncertainty")):
+            if not any(f.role == role for f in factors) and not any(e.startswith(f"{source}: {table}")
+                                                                    for e in c.errors):
+                c.add(table, f"a policies × uncertainties experiment needs at least one {role}")
     base = scenario
     if fixed and not c.errors:
         try:
@@ -243,6 +284,10 @@ def parse_experiment(text: str, *, source: str, name: str, base_dir: Path | None
         _check_corners(c, base, factors, source)
     if not c.errors and kind in DESIGNS:
         n = designs.design_size(kind, factors, samples, second_order) * replicates
+        if policy_design is not None:
+            levers = [f for f in factors if f.role == "lever"]
+            n = (policies.n_policies(policy_design, levers, policy_samples, listed) * replicates
+                 * designs.design_size(kind, [f for f in factors if f.role == "uncertainty"], samples))
         if n > MAX_RUNS:
             c.add("experiment", f"{n:,} runs is more than the {MAX_RUNS:,} an experiment may have")
     if c.errors:
@@ -252,7 +297,8 @@ def parse_experiment(text: str, *, source: str, name: str, base_dir: Path | None
         scenario_ref=ref if isinstance(ref, str) else scenario.name, scenario=scenario, base=base, design_kind=kind,
         samples=samples, replicates=replicates, seed=seed,
         firms=firms if firms is not None else int(base.run["firms"]), factors=tuple(factors),
-        outcomes=tuple(outcomes), fixed=fixed, second_order=second_order, levels=levels)
+        outcomes=tuple(outcomes), fixed=fixed, second_order=second_order, levels=levels,
+        policy_design=policy_design, policy_samples=policy_samples, policies=tuple(listed))
 
 
 def _int(c: Checker, table: dict, key: str, lo: int, hi: int | None, default=None) -> int | None:

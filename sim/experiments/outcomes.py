@@ -16,7 +16,8 @@ from sim.errors import did_you_mean
 from sim.model.record import COUNTRY_COLUMNS
 from sim.scenarios.check import Checker
 
-KEYS = ("metric", "country", "year", "stat", "years")
+KEYS = ("metric", "country", "year", "stat", "years", "goal")
+GOALS = ("max", "min")
 STATS = ("mean", "min", "max", "sum", "change")
 METRICS = tuple(c for c in COUNTRY_COLUMNS if c not in ("year", "country"))
 #: Columns that may be summed over several countries (``country = ["IND", "XAS"]``).
@@ -37,6 +38,7 @@ class Outcome:
     year: int | None = None
     stat: str | None = None
     years: tuple[int, int] | None = None
+    goal: str | None = None          # "max" or "min": which way is better (ranks policies by regret)
 
     @property
     def scalar(self) -> bool:
@@ -126,6 +128,10 @@ def parse_outcomes(c: Checker, table: object, data: dict) -> list[Outcome]:
                   or not all(isinstance(y, int) and not isinstance(y, bool) and start <= y <= end for y in years)
                   or years[0] >= years[1]):
                 c.add(f"{where}.years", f"must be [from, to] with {start} ≤ from < to ≤ {end}, got {years!r}")
+        goal = spec.get("goal")
+        if goal is not None and goal not in GOALS:
+            c.add(f"{where}.goal", f"must be \"max\" or \"min\" (which way is better), got {goal!r}"
+                  + did_you_mean(str(goal), GOALS))
         if len(c.errors) == n_errors:
-            out.append(Outcome(name, metric, tuple(countries), year, stat, tuple(years) if years else None))
+            out.append(Outcome(name, metric, tuple(countries), year, stat, tuple(years) if years else None, goal))
     return out
