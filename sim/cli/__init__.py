@@ -14,7 +14,8 @@ from sim.errors import UserError
 
 #: Modules that add sub-commands: each has ``add_parser(subparsers)``; the parser's
 #: ``func(args) -> int`` does the work.
-COMMAND_MODULES = ("sim.cli.run", "sim.cli.scenarios", "sim.cli.compare", "sim.cli.sweep", "sim.cli.history")
+COMMAND_MODULES = ("sim.cli.run", "sim.cli.scenarios", "sim.cli.compare", "sim.cli.sweep", "sim.cli.history",
+                   "sim.cli.discover")
 
 
 class ArgumentParser(argparse.ArgumentParser):

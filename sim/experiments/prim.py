@@ -118,11 +118,12 @@ class PrimResult:
 
 def default_box(boxes: list[Box], min_density: float = MIN_DENSITY) -> int:
     """The box with the highest coverage among those with density ≥ `min_density` (ties: fewer
-    restricted inputs, then the earlier box); if none is that dense, the densest box."""
+    restricted inputs, then the earlier box); if none is that dense, the knee of the trade-off: the
+    box with the largest harmonic mean of coverage and density."""
     dense = [b for b in boxes if b.density >= min_density]
     if dense:
         return max(dense, key=lambda b: (b.coverage, -len(b.restricted), -b.index)).index
-    return max(boxes, key=lambda b: (b.density, b.coverage, -b.index)).index
+    return max(boxes, key=lambda b: (2 * b.coverage * b.density / (b.coverage + b.density), -b.index)).index
 
 
 def in_box(X: np.ndarray, limits: np.ndarray) -> np.ndarray:
