@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from sim.errors import UserError
-from sim.scenarios.scenario import bundled_dir, bundled_names, load_scenario, locate, read_toml
+from sim.scenarios.scenario import bundled_dir, bundled_names, load_scenario, read_toml
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("list", help="bundled scenarios and experiments with their titles")
     p.set_defaults(func=list_bundled)
-    p = sub.add_parser("validate", help="check scenario files; report every error")
+    p = sub.add_parser("validate", help="check scenario and experiment files; report every error")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=validate)
     p = sub.add_parser("show", help="the fully resolved parameters of a scenario, as TOML")
@@ -38,11 +38,13 @@ def list_bundled(args) -> int:
 
 
 def validate(args) -> int:
+    from sim.experiments.preview import describe, load_any
+
     errors: list[str] = []
     for ref in args.files:
         try:
-            load_scenario(locate(ref))
-            print(f"ok: {ref}")
+            loaded = load_any(ref)
+            print(f"ok: {ref}" + (f" ({describe(loaded)})" if hasattr(loaded, "n_runs") else ""))
         except UserError as exc:
             errors += exc.messages
     if errors:

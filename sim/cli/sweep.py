@@ -28,6 +28,8 @@ def add_parser(sub) -> None:
     p.add_argument("--limit", type=int, metavar="N", help="run at most N more runs, then stop (resume later)")
     p.add_argument("--rerun", type=int, metavar="RUN_ID", help="re-run one stored run alone and check that it "
                    "reproduces bit for bit (nothing is written)")
+    p.add_argument("--dry-run", action="store_true", help="print the design's size and its first runs (--limit "
+                   "of them, default 10) and exit; nothing is run or written")
     p.add_argument("--no-analyze", action="store_true", help="skip the analysis at the end")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=sweep)
@@ -51,6 +53,8 @@ def sweep(args) -> int:
         raise UserError(f"sweep: --limit: must be ≥ 0, got {args.limit}")
     experiment = load_experiment(args.experiment)
     out = args.out or Path("results") / "sweeps" / experiment.name
+    if args.dry_run:
+        return dry_run(experiment, out, args.limit)
     if args.rerun is not None:
         same, message = verify_rerun(out, args.rerun)
         print(message)
@@ -76,6 +80,17 @@ def sweep(args) -> int:
         else:
             print("no analysis: no run succeeded")
     return 1 if summary.failed else 0
+
+
+def dry_run(experiment, out: Path, rows: int | None) -> int:
+    import pandas as pd
+
+    from sim.experiments.preview import describe, run_table
+
+    print(describe(experiment) + f" → {out}/ (dry run: nothing run or written)")
+    with pd.option_context("display.max_columns", None, "display.width", 200):
+        print(run_table(experiment, 10 if rows is None else rows).to_string(index=False))
+    return 0
 
 
 @contextlib.contextmanager

@@ -22,6 +22,7 @@ import pandas as pd
 from sim.errors import UserError
 from sim.experiments.designs import Design
 from sim.experiments.experiment import Experiment, target
+from sim.experiments.magnitudes import section as magnitudes_section
 from sim.experiments.store import load_sweep, read_table, run_path
 
 CONF = 0.95
@@ -60,10 +61,12 @@ def load(out: str | Path) -> SweepData:
 
 # ---------------------------------------------------------------------------------- statistics
 def src(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None, n_boot: int = 1000,
-        conf: float = CONF, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        conf: float = CONF, seed: int = 0,
+        standardize: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Standardised regression coefficients of `y` on the columns of `X`: (src, lo, hi, R²).
 
     The CI is a percentile bootstrap over `groups` (rows of one group are resampled together).
+    With ``standardize=False`` the coefficients are per unit of each column (outcome units).
     """
     X, y = np.asarray(X, float), np.asarray(y, float)
     keep = np.isfinite(y) & np.isfinite(X).all(axis=1)
@@ -80,7 +83,7 @@ def src(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None, n_boot: 
             return nan
         A = np.column_stack([np.ones(len(ys)), Xs])
         beta = np.linalg.lstsq(A, ys, rcond=None)[0][1:]
-        return beta * sx / sy
+        return beta * sx / sy if standardize else beta
 
     coef, r2 = fit(X, y), r_squared(X, y)
     uniq, inv = np.unique(groups, return_inverse=True)
@@ -253,6 +256,11 @@ def analyze(out: str | Path) -> Path:
     fans.to_csv(tables / "share_fans.csv", index=False, float_format="%.6g")
     figures = plots.all_plots(data, effects, sens, timeline, fans, plotdir)
     text = report(data, effects, sens, sens_note, timeline, time_note, figures)
+    text += "\n".join(magnitudes_section(data, tables)) + "\n"
+    if exp.policy_design is not None:
+        from sim.experiments import policies
+
+        text += "\n".join(policies.section(data, tables)) + "\n"
     path = data.out / "analysis.md"
     path.write_text(text)
     return path
@@ -279,7 +287,7 @@ def report(data: SweepData, effects, sens, sens_note, timeline, time_note, figur
         L += [exp.description, ""]
     L += ["| | |", "|---|---|",
           f"| base scenario | `{exp.scenario.name}`" + (f" with [fixed] {exp.fixed}" if exp.fixed else "") + " |",
-          f"| design | {exp.design_kind}, {exp.n_samples} samples × {exp.replicates} replicates = {exp.n_runs} runs |",
+          f"| design | {exp.design_text} × {exp.replicates} replicates = {exp.n_runs} runs |",
           f"| runs | {n_ok} ok, {n_failed} failed, {exp.n_runs - len(data.runs)} not run |",
           f"| firms per run | {exp.firms:,} |", f"| seed | {exp.seed} (replicate r: SeedSequence(seed).spawn(R)[r]) |",
           f"| code | commit {m.get('git_commit')}, factoryshift {m['versions'].get('factoryshift')} |", ""]

@@ -273,14 +273,15 @@ def parse_experiment(text: str, *, source: str, name: str, base_dir: Path | None
             if not any(f.role == role for f in factors) and not any(e.startswith(f"{source}: {table}")
                                                                     for e in c.errors):
                 c.add(table, f"a policies × uncertainties experiment needs at least one {role}")
-    base = scenario
-    if fixed and not c.errors:
+    base, base_ok = scenario, True
+    if fixed:   # the merged result is checked even when the file has other errors: all are reported at once
         try:
             base = apply_overrides(scenario, fixed, source=f"{source}: fixed")
         except UserError as exc:
             c.errors.extend(exc.messages)
+            base_ok = False
     outcomes = parse_outcomes(c, tree.get("outcomes"), base.data)
-    if not c.errors:
+    if base_ok and factors:
         _check_corners(c, base, factors, source)
     if not c.errors and kind in DESIGNS:
         n = designs.design_size(kind, factors, samples, second_order) * replicates

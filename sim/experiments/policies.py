@@ -115,9 +115,12 @@ def parse_list(c: Checker, entries: object, data: dict, path_problem, param_for)
     paths = list(dict.fromkeys(p for _, values in policies for p in values))
     factors = []
     for path in paths:
-        levels = {base_value(data, path)} | {values[path] for _, values in policies if path in values}
+        levels = [values.get(path, base_value(data, path)) for _, values in policies]
+        if len(set(levels)) == 1 and len(policies) > 1:
+            c.add(f"policy.{path}", f"every policy has the same value {levels[0]!r} (the base scenario's where a "
+                  "policy does not set it); a value common to all belongs in [fixed]")
         param = param_for(path)
-        factors.append(Factor(path, "lever", values=tuple(sorted(levels)), integer=param.kind == "int"))
+        factors.append(Factor(path, "lever", values=tuple(sorted(set(levels))), integer=param.kind == "int"))
     return policies, factors
 
 
@@ -228,3 +231,74 @@ def results(exp, outcomes: pd.DataFrame) -> pd.DataFrame:
     frames = [robustness(outcome_matrix(exp, outcomes, o.name), o.goal, names(exp)).assign(outcome=o.name)
               for o in exp.scalar_outcomes]
     return pd.concat(frames, ignore_index=True)
+
+
+def section(data, tables) -> list[str]:
+    """The "Policies across futures" part of analysis.md; writes analysis/policies.csv (and policy_costs.csv)."""
+    from sim.experiments import magnitudes as M
+    from sim.experiments.analysis_plots import short
+
+    exp = data.experiment
+    table = results(exp, data.outcomes)
+    table.to_csv(tables / "policies.csv", index=False, float_format="%.6g")
+    levers = policy_table(exp)
+    q = f"regret_p{round(100 * REGRET_QUANTILE)}"
+    L = ["## Policies across futures", "",
+         f"{exp.n_policies} policies ({exp.policy_design}), each run in the same {exp.n_futures} futures "
+         f"({exp.design_kind} over the uncertainties) with the same {exp.replicates} replicate seeds. Per policy: "
+         "the outcome across futures (each future's mean over replicates) and, for outcomes with a `goal`, the "
+         "regret — in each future, how far the policy falls short of the best policy in that future. Policies are "
+         f"ranked by the {round(100 * REGRET_QUANTILE)}th percentile of their regret (then its mean): the most "
+         "robust policy is the one whose bad futures cost least (analysis/policies.csv).", "",
+         "| policy | " + " | ".join(f"`{short(f.path)}`" for f in exp.levers) + " |",
+         "|---|" + "---|" * len(exp.levers)]
+    for r in levers.itertuples(index=False):
+        L.append(f"| {r[1]} | " + " | ".join(f"{v:g}" for v in r[2:]) + " |")
+    L.append("")
+    for o in exp.scalar_outcomes:
+        part = table[table["outcome"] == o.name]
+        L += [f"### `{o.name}` — {o.describe()}" + (f", goal: {o.goal}" if o.goal else ""), ""]
+        if o.goal is None:
+            L += ["| policy | mean | 10% | median | 90% |", "|---|---|---|---|---|"]
+            L += [f"| {r.policy} | {M.show(r.mean, o.metric, True)} | {M.show(r.p10, o.metric, True)} | "
+                  f"{M.show(r.p50, o.metric, True)} | {M.show(r.p90, o.metric, True)} |" for r in part.itertuples()]
+            L += ["", f"No regret: add `goal = \"max\"` or `goal = \"min\"` to outcomes.{o.name} to rank the "
+                  "policies.", ""]
+            continue
+        scale, name = M.unit(o.metric)
+        L += [f"| rank | policy | mean | 10% | median | 90% | mean regret ({name}) | "
+              f"{round(100 * REGRET_QUANTILE)}% regret | max regret | best in |", "|---" * 10 + "|"]
+        for r in part.sort_values("rank").itertuples():
+            L.append(f"| {r.rank} | {r.policy} | {M.show(r.mean, o.metric, True)} | {M.show(r.p10, o.metric, True)} | "
+                     f"{M.show(r.p50, o.metric, True)} | {M.show(r.p90, o.metric, True)} | "
+                     f"{scale * r.regret_mean:.3g} | {scale * getattr(r, q):.3g} | {scale * r.regret_max:.3g} | "
+                     f"{r.best_in} of {r.futures} |")
+        L.append("")
+    costs = policy_costs(exp, data.outcomes)
+    if not costs.empty:
+        costs.to_csv(tables / "policy_costs.csv", index=False, float_format="%.6g")
+        first = names(exp)[0]
+        L += ["### Cost-effectiveness against the first policy", "",
+              f"Extra public spending per percentage point of share gained by choosing a policy over `{first}`, "
+              "means over futures, 5–95% ranges resampling futures (analysis/policy_costs.csv).", "",
+              "| policy | spending → share | Δ spending | Δ share | cost per pp |", "|---|---|---|---|---|"]
+        for r in costs.itertuples():
+            L.append(f"| {r.level} | `{r.spending}` → `{r.share}` | {r.d_spend_usd / 1e9:+.3g} US$ bn | "
+                     f"{r.d_share_pp:+.3g} pp [{r.d_share_lo:+.3g}, {r.d_share_hi:+.3g}] | {M.describe_cost(r)} |")
+        L.append("")
+    return L
+
+
+def policy_costs(exp, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """US$ per pp of share of each policy against the first, over the futures (means over replicates)."""
+    from sim.experiments import magnitudes as M
+
+    frames = []
+    for spend, share in M.cost_pairs(exp.outcomes):
+        S, Y = outcome_matrix(exp, outcomes, spend.name), outcome_matrix(exp, outcomes, share.name)
+        ok = np.isfinite(S).all(axis=0) & np.isfinite(Y).all(axis=0)
+        codes = np.repeat(np.arange(exp.n_policies), ok.sum())
+        futures = np.tile(np.flatnonzero(ok), exp.n_policies)
+        table = M.cost_per_gain(S[:, ok].ravel(), Y[:, ok].ravel(), codes, names(exp), futures)
+        frames.append(table.assign(spending=spend.name, share=share.name))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -212,8 +212,8 @@ def check_path(data: dict, dotted: str) -> str | None:
 
 def validate(data: dict, source: str) -> None:
     errors = check_file_tree({k: v for k, v in data.items() if k != "extends"}, source)
-    if not errors:
-        errors = check_resolved(data, source)
+    if not errors or resolvable(data):
+        errors += consequences_dropped(errors, check_resolved(data, source), source)
     if errors:
         raise UserError(errors)
 
@@ -222,13 +222,41 @@ def load_scenario(ref: str | Path = "baseline") -> Scenario:
     """Load a bundled scenario by name or a `.toml` file by path, resolving `extends`."""
     path = ref if isinstance(ref, Path) else locate(str(ref))
     merged, errors, origins = _load_chain(path, ())
-    if errors:
+    if errors and not resolvable(merged):
         raise UserError(errors)
     data = with_defaults(merged)
-    errors = check_resolved(data, str(path), origins)
+    errors = errors + consequences_dropped(errors, check_resolved(data, str(path), origins), str(path))
     if errors:
         raise UserError(errors)
     return Scenario(path.stem, data, path)
+
+
+def consequences_dropped(reported: list[str], more: list[str], source: str) -> list[str]:
+    """`more` (messages about the merged result of `source`) without those about a key that a
+    `reported` message already names, or one under it: an unknown country reported once is not
+    also missing each of its required parameters."""
+    head = source + ": "
+    out = []
+    for m in more:
+        key = m[len(head):].split(": ", 1)[0] if m.startswith(head) else ""
+        parts = key.split(".")
+        ancestors = [".".join(parts[:i]) for i in range(1, len(parts) + 1)] if key else []
+        if not any(r.startswith(f"{head}{a}: ") for a in ancestors for r in reported):
+            out.append(m)
+    return out
+
+
+def resolvable(tree: dict) -> bool:
+    """Whether the merged tree has the shape the checks of the merged result need (tables where tables
+    belong, schedule entries as tables with a text lever), so they can run despite errors in values."""
+    sections = [tree.get(k, {}) for k in ("run", "model", "countries", "meta")]
+    countries = tree.get("countries", {})
+    entries = tree.get("schedule", [])
+    return (isinstance(tree.get("extends", ""), str)
+            and all(isinstance(t, dict) for t in sections)
+            and all(isinstance(c, dict) and isinstance(c.get("tariffs", {}), dict) for c in countries.values())
+            and isinstance(entries, list)
+            and all(isinstance(e, dict) and isinstance(e.get("lever", ""), str) for e in entries))
 
 
 def _toml_safe(value: object) -> object:
