@@ -51,5 +51,9 @@ def run_cli(args) -> int:
     out = args.out or Path("results") / "compare" / "-vs-".join(result.scenarios)
     result.write(out, plot=not args.no_plot)
     print(result.format_table())
+    if not result.costs.empty:
+        from sim.experiments.magnitudes import format_scenario_costs
+
+        print(format_scenario_costs(result.costs, result.year))
     print(f"results written to {out}/")
     return 0

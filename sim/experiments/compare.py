@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserError, did_you_mean
+from sim.experiments.magnitudes import scenario_costs
 from sim.experiments.parallel import process_pool, single_threaded_blas
 from sim.output import staged_files, to_json
 from sim.scenarios.scenario import Scenario, load_scenario
@@ -28,7 +29,7 @@ from sim.scenarios.scenario import Scenario, load_scenario
 #: Countries shown by default: the essay's protagonists and the relocation destinations.
 DEFAULT_COUNTRIES = ("CHN", "USA", "XEU", "IND", "KOR", "VNM", "MEX")
 #: Columns of the per-replicate trajectories kept from each run.
-KEPT = ("production_share", "automation", "wage")
+KEPT = ("production_share", "automation", "wage", "subsidy_spent_usd", "reshoring_spent_usd")
 PERCENTILES = (5, 95)
 
 
@@ -56,6 +57,7 @@ class CompareResult:
     bands: pd.DataFrame
     manifest: dict = field(default_factory=dict)
     country_names: dict[str, str] = field(default_factory=dict)
+    costs: pd.DataFrame = field(default_factory=pd.DataFrame)   # sim.experiments.magnitudes.scenario_costs
 
     def format_table(self, countries: list[str] | None = None) -> str:
         """The table as text: one block per country, one line per scenario."""
@@ -81,6 +83,8 @@ class CompareResult:
         with staged_files(out_dir) as tmp:
             self.table.to_csv(tmp / "compare.csv", index=False, float_format="%.8g")
             self.runs.to_csv(tmp / "replicates.csv", index=False, float_format="%.8g")
+            if not self.costs.empty:
+                self.costs.to_csv(tmp / "costs.csv", index=False, float_format="%.8g")
             if plot:
                 plot_bands(self, tmp / "compare.png")
             files = sorted(p.name for p in tmp.iterdir()) + ["manifest.json"]
@@ -148,7 +152,8 @@ def compare(scenarios: list[str | Path | Scenario], *, replicates: int = 10, yea
     manifest = _manifest(loaded, replicates, year, used_firms, base_seed, seeds, workers)
     return CompareResult(names, {s.name: s.title for s in loaded}, year, replicates, used_firms, base_seed,
                          countries, runs, table, bands, manifest,
-                         {code: c["name"] for code, c in loaded[0].countries.items()})
+                         {code: c["name"] for code, c in loaded[0].countries.items()},
+                         scenario_costs(runs, names, year))
 
 
 def check_options(loaded: list[Scenario], replicates, year, firms, workers, countries, base_seed):

@@ -103,7 +103,9 @@ def cost_per_gain(spend: np.ndarray, share: np.ndarray, codes: np.ndarray, label
         row = {"level": labels[k], "reference": labels[0], "d_spend_usd": ds, "d_spend_lo": s_lo, "d_spend_hi": s_hi,
                "d_share_pp": dy, "d_share_lo": y_lo, "d_share_hi": y_hi,
                "usd_per_pp": np.nan, "usd_per_pp_lo": np.nan, "usd_per_pp_hi": np.nan, "note": ""}
-        if not y_lo > 0:
+        if y_hi < 0:
+            row["note"] = f"the share falls (5–95%: {y_lo:+.3g} to {y_hi:+.3g} pp): no gain to pay for"
+        elif not y_lo > 0:
             row["note"] = (f"no clear share gain (5–95%: {y_lo:+.3g} to {y_hi:+.3g} pp): the ratio would divide "
                            "by a gain indistinguishable from zero")
         else:
@@ -225,3 +227,43 @@ def section(data, tables) -> list[str]:
                  f"[{r.d_share_lo:+.3g}, {r.d_share_hi:+.3g}] | {describe_cost(r)} |")
     L.append("")
     return L
+
+
+# ---------------------------------------------------------------------------------- compare
+def scenario_costs(runs: pd.DataFrame, names: list[str], year: int) -> pd.DataFrame:
+    """For each scenario against the first and each country whose public spending differs: extra
+    spending (subsidies and reshoring incentives paid, summed up to `year`) per pp of share in `year`.
+
+    `runs` holds one row per scenario × replicate × year × country (compare's runs). Replicates
+    share seeds across scenarios, so the 5–95% ranges resample replicates, keeping the pairs.
+    """
+    upto = runs[runs["year"] <= year]
+    spend = upto.assign(public=upto[list(SPENDING)].sum(axis=1)).groupby(
+        ["scenario", "country", "replicate"])["public"].sum()
+    share = runs[runs["year"] == year].set_index(["scenario", "country", "replicate"])[SHARE].sort_index()
+    frames = []
+    for name in names[1:]:
+        for code in dict.fromkeys(runs["country"]):
+            s0, s1 = spend.loc[(names[0], code)], spend.loc[(name, code)]
+            if np.allclose(s0.to_numpy(), s1.to_numpy(), rtol=0, atol=1.0):     # no spending difference
+                continue
+            y0, y1 = share.loc[(names[0], code)], share.loc[(name, code)]
+            reps = s0.index.to_numpy()
+            table = cost_per_gain(np.concatenate([s0.to_numpy(), s1.reindex(reps).to_numpy()]),
+                                  np.concatenate([y0.reindex(reps).to_numpy(), y1.reindex(reps).to_numpy()]),
+                                  np.repeat([0, 1], len(reps)), [names[0], name], np.tile(reps, 2))
+            frames.append(table.assign(scenario=name, country=code, year=year))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def format_scenario_costs(costs: pd.DataFrame, year: int) -> str:
+    """The text block `factoryshift compare` prints under its share table."""
+    if costs.empty:
+        return ""
+    lines = [f"Public spending (subsidies + reshoring incentives paid, summed to {year}) per pp of {year} share, "
+             "against the first scenario; 5-95% over replicates",
+             f"{'country':<8}{'scenario':<34}{'extra spending':>18}{'share gain':>12}  cost per pp"]
+    for r in costs.itertuples():
+        lines.append(f"{r.country:<8}{r.level[:33]:<34}{r.d_spend_usd / 1e9:>+11.3g} US$ bn{r.d_share_pp:>+9.3g} pp  "
+                     f"{describe_cost(r)}")
+    return "\n".join(lines)
