@@ -119,17 +119,20 @@ def test_cost_per_pp_with_its_range_and_refusal_when_the_gain_is_nil():
 
 def test_magnitudes_in_the_sweep_report(crossed):
     _, out = crossed
-    means = pd.read_csv(out / "analysis" / "level_means.csv", dtype={"label": str})
+    means = pd.read_csv(out / "analysis" / "level_means.csv")
     outcomes = read_table(out / "outcomes.parquet").to_pandas()
     runs = read_table(out / "runs.parquet").to_pandas().merge(outcomes, on=["run_id", "sample", "replicate"])
-    tariff = means[(means["factor"] == "countries.USA.tariffs.CHN") & (means["outcome"] == "us_2030")]
-    assert list(tariff["label"]) == ["0", "0.6"]
-    assert tariff["mean"].iloc[1] == pytest.approx(runs.loc[runs["countries.USA.tariffs.CHN"] == 0.6, "us_2030"].mean())
+    # named policies' levers are compared as policies, not lever by lever
+    assert set(means["factor"]) == {"model.theta", "model.q0"}
+    theta = means[(means["factor"] == "model.theta") & (means["outcome"] == "us_2030")]
+    assert list(theta["label"]) == sorted(theta["label"], key=float)          # 4 futures: one level each
+    lowest = runs["model.theta"].min()
+    assert theta["mean"].iloc[0] == pytest.approx(runs.loc[runs["model.theta"] == lowest, "us_2030"].mean(), rel=1e-5)
     assert (out / "analysis" / "per_unit.csv").is_file() and (out / "analysis" / "policy_costs.csv").is_file()
     costs = pd.read_csv(out / "analysis" / "policy_costs.csv")
     assert list(costs["level"]) == ["tariff", "tariff_and_incentive"]
     assert (costs["reference"] == "no_tariff").all()
-    # the tariff costs no public money: its extra spending is zero, whatever the share does
+    # the tariff pays no reshoring incentive: its extra spending is zero, whatever the share does
     assert costs.loc[0, "d_spend_usd"] == 0
 
 

@@ -11,7 +11,8 @@ def add_parser(sub) -> None:
         description="PRIM (peeling and pasting, coverage-density trade-off, quasi-p-values) and CART on the runs "
                     "of the sweep folder DIR. A run is a case of interest if --outcome is below or above a "
                     "threshold or in the top fraction of runs. Writes discovery.md, trajectory.csv, box_limits.csv, "
-                    "cart_leaves.csv and plots to --out (default DIR/discovery/OUTCOME/). See docs/experiments.md.")
+                    "cart_leaves.csv and plots to --out (default DIR/discovery/OUTCOME/, with --policy "
+                    "DIR/discovery/OUTCOME-POLICY/). See docs/experiments.md.")
     p.add_argument("dir", type=Path, metavar="DIR")
     p.add_argument("--outcome", required=True, metavar="NAME", help="a scalar outcome of the experiment")
     p.add_argument("--below", type=float, metavar="X", help="cases of interest: outcome < X")
@@ -26,7 +27,7 @@ def add_parser(sub) -> None:
     p.add_argument("--paste-alpha", type=float, default=0.05, help="share pasted at a time (default 0.05)")
     p.add_argument("--mass-min", type=float, default=0.05, help="smallest box, as a share of runs (default 0.05)")
     p.add_argument("--cart-depth", type=int, default=3, help="depth of the CART tree (default 3)")
-    p.add_argument("--out", type=Path, metavar="OUT", help="output folder (default DIR/discovery/OUTCOME/)")
+    p.add_argument("--out", type=Path, metavar="OUT", help="output folder (default DIR/discovery/OUTCOME[-POLICY]/)")
     p.set_defaults(func=run)
 
 
@@ -37,7 +38,7 @@ def run(args) -> int:
     found = discover(args.dir, args.outcome, below=args.below, above=args.above, top=args.top, box=args.box,
                      policy=args.policy, peel_alpha=args.peel_alpha, paste_alpha=args.paste_alpha,
                      mass_min=args.mass_min, min_density=args.min_density, cart_depth=args.cart_depth)
-    out = ensure_out_dir(args.out or default_out(args.dir, args.outcome))
+    out = ensure_out_dir(args.out or default_out(args.dir, args.outcome, args.policy))
     path = found.write(out)
     print(found.summary())
     print(f"discovery written to {path}")

@@ -57,7 +57,7 @@ class Discovery:
         """discovery.md, trajectory.csv, box_limits.csv, cart_leaves.csv, tradeoff.png|svg, box.png|svg."""
         from sim.output import staged_files
 
-        out = Path(out) if out is not None else default_out(self.data.out, self.outcome.name)
+        out = Path(out) if out is not None else default_out(self.data.out, self.outcome.name, self.policy)
         with staged_files(out) as tmp:
             self.prim.trajectory.to_csv(tmp / "trajectory.csv", index=False, float_format="%.6g")
             all_limits(self.prim).to_csv(tmp / "box_limits.csv", index=False, float_format="%.6g")
@@ -78,8 +78,9 @@ class Discovery:
         return "\n".join(lines)
 
 
-def default_out(sweep: Path, outcome: str) -> Path:
-    return Path(sweep) / "discovery" / outcome
+def default_out(sweep: Path, outcome: str, policy: str | None = None) -> Path:
+    """DIR/discovery/OUTCOME, or DIR/discovery/OUTCOME-POLICY for one policy's runs."""
+    return Path(sweep) / "discovery" / (outcome + (f"-{policy}" if policy else ""))
 
 
 def discover(sweep: str | Path, outcome: str, *, below: float | None = None, above: float | None = None,

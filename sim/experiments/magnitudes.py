@@ -123,26 +123,44 @@ def cost_pairs(outcomes) -> list[tuple]:
 
 
 def describe_cost(r) -> str:
-    """"US$ 12.3 bn per pp (5–95%: 8.1–20.4)" or the note."""
+    """"US$ 12.3 bn per pp (5–95%: 8.1–20.4)", "no extra public spending", "saves US$ 3 bn" or the note."""
     if not np.isfinite(r.usd_per_pp):
         return r.note
+    if abs(r.d_spend_usd) < 1e6 and abs(r.d_spend_lo) < 1e6 and abs(r.d_spend_hi) < 1e6:
+        return "no extra public spending: the gain costs nothing from this budget"
+    if r.d_spend_hi < 0:
+        return f"gains share and spends US$ {-r.d_spend_usd / 1e9:.3g} bn less"
     return f"US$ {r.usd_per_pp / 1e9:.3g} bn per pp (5–95%: {r.usd_per_pp_lo / 1e9:.3g}–{r.usd_per_pp_hi / 1e9:.3g})"
 
 
 # ---------------------------------------------------------------------------------- sweep tables
+def read_factors(exp) -> list:
+    """The factors read one by one: all, except the levers of named policies, which move together
+    (a lever set by one policy only is that policy) and are compared as policies instead."""
+    return [f for f in exp.factors if not (exp.policy_design == "list" and f.role == "lever")]
+
+
+def matrix(data, factors) -> np.ndarray:
+    cols = [data.experiment.factors.index(f) for f in factors]
+    from sim.experiments.analysis import factor_matrix
+
+    return factor_matrix(data, data.outcomes)[:, cols]
+
+
 def per_unit(data) -> pd.DataFrame:
     """Effect per unit of each factor on each scalar outcome (regression coefficients with 95% CIs)."""
-    from sim.experiments.analysis import factor_matrix, src
+    from sim.experiments.analysis import src
 
     exp, frame = data.experiment, data.outcomes
-    X = factor_matrix(data, frame)
+    factors = read_factors(exp)
+    X = matrix(data, factors)
     varies = np.array([len(np.unique(X[:, j])) > 1 for j in range(X.shape[1])], dtype=bool)
     rows = []
     for o in exp.scalar_outcomes:
         coef, lo, hi = (np.full(X.shape[1], np.nan) for _ in range(3))
         coef[varies], lo[varies], hi[varies], _ = src(X[:, varies], frame[o.name].to_numpy(),
                                                       frame["sample"].to_numpy(), n_boot=300, standardize=False)
-        for j, f in enumerate(exp.factors):
+        for j, f in enumerate(factors):
             span = np.nanmax(X[:, j]) - np.nanmin(X[:, j]) if len(X) else np.nan
             rows.append({"outcome": o.name, "metric": o.metric, "factor": f.path, "role": f.role,
                          "per_unit": coef[j], "lo": lo[j], "hi": hi[j], "range_lo": np.nanmin(X[:, j]),
@@ -152,12 +170,11 @@ def per_unit(data) -> pd.DataFrame:
 
 def level_means(data) -> pd.DataFrame:
     """The mean of each scalar outcome at each level of each factor (over the other factors and replicates)."""
-    from sim.experiments.analysis import factor_matrix
-
     exp, frame = data.experiment, data.outcomes
-    X = factor_matrix(data, frame)
+    factors = read_factors(exp)
+    X = matrix(data, factors)
     rows = []
-    for j, f in enumerate(exp.factors):
+    for j, f in enumerate(factors):
         codes, labels = factor_levels(f, X[:, j])
         for o in exp.scalar_outcomes:
             means = frame.groupby(codes)[o.name].agg(["mean", "size"])
@@ -170,13 +187,12 @@ def level_means(data) -> pd.DataFrame:
 
 def lever_costs(data) -> pd.DataFrame:
     """Cost-effectiveness of raising each lever from its lowest level, for every spending/share pair."""
-    from sim.experiments.analysis import factor_matrix
-
     exp, frame = data.experiment, data.outcomes
-    X = factor_matrix(data, frame)
+    factors = read_factors(exp)
+    X = matrix(data, factors)
     frames = []
     for spend, share in cost_pairs(exp.outcomes):
-        for j, f in enumerate(exp.factors):
+        for j, f in enumerate(factors):
             if f.role != "lever":
                 continue
             codes, labels = factor_levels(f, X[:, j])
@@ -199,7 +215,9 @@ def section(data, tables) -> list[str]:
          "regression coefficient per unit of each factor, all factors fitted together, with a 95% bootstrap CI "
          "over samples, and the same over the factor's whole range; then the outcome's mean at each level of each "
          "factor (continuous factors in four equal-width bins), averaged over everything else "
-         "(analysis/per_unit.csv, analysis/level_means.csv).", ""]
+         "(analysis/per_unit.csv, analysis/level_means.csv)."
+         + (" The levers of the named policies move together and are compared as policies below." if
+            exp.policy_design == "list" else ""), ""]
     for o in exp.scalar_outcomes:
         scale, name = unit(o.metric)
         part = effects[effects["outcome"] == o.name]
@@ -212,8 +230,9 @@ def section(data, tables) -> list[str]:
                      f"| {show(r.over_range, o.metric)} ({r.range_lo:.3g} → {r.range_hi:.3g}) | {levels} |")
         L.append("")
     if costs.empty:
-        L += ["No cost-effectiveness: the experiment measures no public spending (an outcome of "
-              f"{' or '.join(SPENDING)}) together with a production share of the same countries.", ""]
+        if exp.policy_design != "list":
+            L += ["No cost-effectiveness: the experiment measures no public spending (an outcome of "
+                  f"{' or '.join(SPENDING)}) together with a production share of the same countries.", ""]
         return L
     costs.to_csv(tables / "costs.csv", index=False, float_format="%.6g")
     L += ["### Cost-effectiveness", "",

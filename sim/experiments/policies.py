@@ -269,10 +269,11 @@ def section(data, tables) -> list[str]:
         L += [f"| rank | policy | mean | 10% | median | 90% | mean regret ({name}) | "
               f"{round(100 * REGRET_QUANTILE)}% regret | max regret | best in |", "|---" * 10 + "|"]
         for r in part.sort_values("rank").itertuples():
-            L.append(f"| {r.rank} | {r.policy} | {M.show(r.mean, o.metric, True)} | {M.show(r.p10, o.metric, True)} | "
-                     f"{M.show(r.p50, o.metric, True)} | {M.show(r.p90, o.metric, True)} | "
+            L.append(f"| {r.rank:.0f} | {r.policy} | {M.show(r.mean, o.metric, True)} | "
+                     f"{M.show(r.p10, o.metric, True)} | {M.show(r.p50, o.metric, True)} | "
+                     f"{M.show(r.p90, o.metric, True)} | "
                      f"{scale * r.regret_mean:.3g} | {scale * getattr(r, q):.3g} | {scale * r.regret_max:.3g} | "
-                     f"{r.best_in} of {r.futures} |")
+                     f"{r.best_in:.0f} of {r.futures:.0f} |")
         L.append("")
     costs = policy_costs(exp, data.outcomes)
     if not costs.empty:
