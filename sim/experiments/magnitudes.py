@@ -140,11 +140,20 @@ def read_factors(exp) -> list:
     return [f for f in exp.factors if not (exp.policy_design == "list" and f.role == "lever")]
 
 
-def matrix(data, factors) -> np.ndarray:
-    cols = [data.experiment.factors.index(f) for f in factors]
+def matrix(data) -> tuple[list, np.ndarray]:
+    """The factors read one by one and their values in the runs of `data.outcomes` (runs × factors)."""
     from sim.experiments.analysis import factor_matrix
 
-    return factor_matrix(data, data.outcomes)[:, cols]
+    factors = read_factors(data.experiment)
+    cols = [data.experiment.factors.index(f) for f in factors]
+    return factors, factor_matrix(data, data.outcomes)[:, cols]
+
+
+def levels_by_factor(data):
+    """(factor, level code of each run, level labels) for each factor read one by one."""
+    factors, X = matrix(data)
+    for j, f in enumerate(factors):
+        yield (f, *factor_levels(f, X[:, j]))
 
 
 def per_unit(data) -> pd.DataFrame:
@@ -152,8 +161,7 @@ def per_unit(data) -> pd.DataFrame:
     from sim.experiments.analysis import src
 
     exp, frame = data.experiment, data.outcomes
-    factors = read_factors(exp)
-    X = matrix(data, factors)
+    factors, X = matrix(data)
     varies = np.array([len(np.unique(X[:, j])) > 1 for j in range(X.shape[1])], dtype=bool)
     rows = []
     for o in exp.scalar_outcomes:
@@ -171,11 +179,8 @@ def per_unit(data) -> pd.DataFrame:
 def level_means(data) -> pd.DataFrame:
     """The mean of each scalar outcome at each level of each factor (over the other factors and replicates)."""
     exp, frame = data.experiment, data.outcomes
-    factors = read_factors(exp)
-    X = matrix(data, factors)
     rows = []
-    for j, f in enumerate(factors):
-        codes, labels = factor_levels(f, X[:, j])
+    for f, codes, labels in levels_by_factor(data):
         for o in exp.scalar_outcomes:
             means = frame.groupby(codes)[o.name].agg(["mean", "size"])
             for k, label in enumerate(labels):
@@ -188,14 +193,11 @@ def level_means(data) -> pd.DataFrame:
 def lever_costs(data) -> pd.DataFrame:
     """Cost-effectiveness of raising each lever from its lowest level, for every spending/share pair."""
     exp, frame = data.experiment, data.outcomes
-    factors = read_factors(exp)
-    X = matrix(data, factors)
     frames = []
     for spend, share in cost_pairs(exp.outcomes):
-        for j, f in enumerate(factors):
+        for f, codes, labels in levels_by_factor(data):
             if f.role != "lever":
                 continue
-            codes, labels = factor_levels(f, X[:, j])
             table = cost_per_gain(frame[spend.name].to_numpy(), frame[share.name].to_numpy(), codes, labels,
                                   frame["sample"].to_numpy())
             frames.append(table.assign(lever=f.path, spending=spend.name, share=share.name))
