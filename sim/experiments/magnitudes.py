@@ -239,10 +239,11 @@ def section(data, tables) -> list[str]:
     costs.to_csv(tables / "costs.csv", index=False, float_format="%.6g")
     L += ["### Cost-effectiveness", "",
           "Extra public spending per percentage point of share gained when a lever is raised from its lowest "
-          "level, both as means over everything else; 5–95% ranges resample whole samples (analysis/costs.csv). "
-          "Where the share gain's range reaches zero, no ratio is given.", "",
+          "to its highest level, both as means over everything else; 5–95% ranges resample whole samples "
+          "(analysis/costs.csv has every level). Where the share gain's range reaches zero, no ratio is given.", "",
           "| lever | level (vs lowest) | spending | Δ spending | Δ share | cost per pp |", "|---|---|---|---|---|---|"]
-    for r in costs.itertuples():
+    highest = costs.groupby(["lever", "spending", "share"], sort=False).tail(1)
+    for r in highest.itertuples():
         L.append(f"| `{short(r.lever)}` | {r.level} (vs {r.reference}) | `{r.spending}` → `{r.share}` | "
                  f"{r.d_spend_usd / 1e9:+.3g} US$ bn | {r.d_share_pp:+.3g} pp "
                  f"[{r.d_share_lo:+.3g}, {r.d_share_hi:+.3g}] | {describe_cost(r)} |")
