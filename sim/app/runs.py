@@ -57,6 +57,7 @@ class Batch:
     flows: pd.DataFrame
     wall_seconds: float
     names: dict[str, str]
+    scenarios: dict[str, Scenario]
 
     @property
     def codes(self) -> list[str]:
@@ -126,7 +127,8 @@ def run_batch(configs: dict[str, Scenario], seeds: list[int], firms: int, *,
     first = next(iter(configs.values()))
     names = {code: c["name"] for code, c in first.countries.items()}
     return Batch(list(configs), list(seeds), firms, _front(pd.concat(parts, ignore_index=True)),
-                 _front(pd.concat(flow_parts, ignore_index=True)), time.perf_counter() - t0, names)
+                 _front(pd.concat(flow_parts, ignore_index=True)), time.perf_counter() - t0, names,
+                 dict(configs))
 
 
 def _front(frame: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from sim.errors import UserError
 #: Modules that add sub-commands: each has ``add_parser(subparsers)``; the parser's
 #: ``func(args) -> int`` does the work.
 COMMAND_MODULES = ("sim.cli.run", "sim.cli.scenarios", "sim.cli.compare", "sim.cli.sweep", "sim.cli.history",
-                   "sim.cli.discover")
+                   "sim.cli.discover", "sim.cli.dashboard")
 
 
 class ArgumentParser(argparse.ArgumentParser):
