@@ -10,11 +10,12 @@ PYTHON ?= $(shell for p in $(PY_CANDIDATES); do \
 SCENARIO ?= baseline
 ARGS ?=
 
-.PHONY: run test lint bench docs clean help
+.PHONY: run test lint bench docs dashboard clean help
 
 help:
 	@echo "make run    create $(VENV), install, run the baseline (results/baseline/)"
 	@echo "make test   create $(VENV) with test extras, run the whole suite"
+	@echo "make dashboard  install the 'dashboard' extra and serve the web dashboard (PORT=8765)"
 	@echo "make bench  run the benchmark scripts in benchmarks/"
 	@echo "make lint   ruff"
 	@echo "make docs   regenerate the parameter reference in docs/scenarios.md"
@@ -28,12 +29,22 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
+# The tests cover the dashboard too, so they install its extra.
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,dashboard]"
+	@touch $@
+
+$(VENV)/.installed-dashboard: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[dashboard]"
 	@touch $@
 
 run: $(VENV)/.installed
 	$(BIN)/factoryshift run $(SCENARIO) $(ARGS)
+	@echo "The interactive web dashboard: make dashboard (installs the optional 'dashboard' extra)"
+
+PORT ?= 8765
+dashboard: $(VENV)/.installed-dashboard
+	$(BIN)/factoryshift dashboard --port $(PORT)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

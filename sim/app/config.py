@@ -71,8 +71,8 @@ class LeverEdit:
 
     country: str
     lever: str
-    value: float | None
-    start: int | None
+    value: float | str | None  # text that is no number goes to the loader, which names the problem
+    start: int | str | None
 
     @property
     def key(self) -> str:
@@ -198,7 +198,7 @@ def build(base: Scenario, edits: list[LeverEdit], *, firms: int | None, seed: in
     first, end = data["run"]["start_year"], data["run"]["end_year"]
     for i, key in owners.items():
         start = data["schedule"][i].get("from")
-        if start is not None and not first <= start <= end:
+        if isinstance(start, int) and not first <= start <= end:
             errors.setdefault(key, []).append(f"{source}: schedule[{i}].from: must be a year from run.start_year = "
                                               f"{first} to run.end_year = {end}, got {start}")
     text = Scenario(name, data).to_toml()
@@ -212,7 +212,7 @@ def build(base: Scenario, edits: list[LeverEdit], *, firms: int | None, seed: in
 
 
 def describe(base: Scenario, edits: list[LeverEdit]) -> str:
-    said = "; ".join(f"{e.country} {e.lever} = {e.value:g} from {e.start}" for e in edits
+    said = "; ".join(f"{e.country} {e.lever} = {e.value} from {e.start}" for e in edits
                      if e.value is not None and e.start is not None)
     return f"Made in the FactoryShift dashboard from '{base.name}'" + (f": {said}." if said else " without changes.")
 
