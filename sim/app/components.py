@@ -26,6 +26,11 @@ def text_value(text: str | None):
     return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
 
 
+def css(name: str) -> str:
+    """A lever name as a CSS class (``tariffs.CHN`` -> ``tariffs-CHN``), for tests and styling."""
+    return name.replace(".", "-")
+
+
 def year_value(text: str | None, default: int):
     value = text_value(text)
     if value is None:
@@ -42,10 +47,10 @@ def LeverRow(spec: LeverSpec, base: float, note: str, value_text: str, year_text
             spec.label, value=value_text, on_value=lambda text: on_change(text or "", year_text),
             error="\n".join(errors) if errors else False,
             message=f"now {base:g}{note}; {spec.range_text}{'' if spec.unit in ('', '1') else ' ' + spec.unit}",
-            placeholder=f"{base:g}", style={"flex": "3 1 0"}, classes=[f"fs-lever-{spec.lever}"])
+            placeholder=f"{base:g}", style={"flex": "3 1 0"}, classes=[f"fs-lever-{css(spec.lever)}"])
         solara.InputText(
             "from", value=year_text, on_value=lambda text: on_change(value_text, text or ""),
-            placeholder=str(first_year), style={"flex": "1 1 0"}, classes=[f"fs-from-{spec.lever}"])
+            placeholder=str(first_year), style={"flex": "1 1 0"}, classes=[f"fs-from-{css(spec.lever)}"])
 
 
 @solara.component
