@@ -20,8 +20,7 @@ STYLES = ("-", "--", ":", "-.")
 def _axis_label(metric: str, diff: bool = False) -> str:
     label, unit, _ = METRICS.get(metric, (metric, "", 1.0))
     if diff:
-        unit = "percentage points" if unit == "%" else unit
-        return f"{label}: difference ({unit})"
+        return f"Difference ({'pp' if unit == '%' else unit})"
     return f"{label} ({unit})" if unit else label
 
 
@@ -67,7 +66,8 @@ def difference_figure(table: pd.DataFrame, metric: str, countries: list[str], al
         ax.plot(rows["year"], rows["mean"], color=colors[code], lw=2, label=code)
     ax.set_ylabel(_axis_label(metric, diff=True))
     ax.set_xlabel("year")
-    ax.set_title(f"{config} minus {reference}, same seeds: mean and {LOW}–{HIGH}% band", fontsize=10)
+    ax.set_title(f"{METRICS.get(metric, (metric,))[0]}: {config} minus {reference}, same seeds, "
+                 f"mean and {LOW}–{HIGH}% band", fontsize=10)
     _finish(ax)
     return fig
 
