@@ -52,7 +52,16 @@ def wait_for_run(timeout: float = 30.0) -> None:
     while not (page.run_task.finished or page.run_task.error) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert page.run_task.finished or page.run_task.error, "the run did not end"
-    time.sleep(0.2)  # the page re-renders after the task's result is set
+
+
+def alert_text_once(rc, fragment: str, timeout: float = 10.0) -> str:
+    """The alerts' text once one holds `fragment` (the page re-renders after the task ends)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        texts = " ".join(str(w.children) for w in rc.find(v.Alert).widgets)
+        if fragment in texts or time.monotonic() > deadline:
+            return texts
+        time.sleep(0.05)
 
 
 def test_a_bad_lever_value_shows_the_cli_message_in_its_field_and_blocks_the_run(rendered):
@@ -102,6 +111,7 @@ def test_run_shows_results_and_exports_the_configured_scenario(rendered):
     batch = page.run_task.value
     assert batch.configs == ["current", "reference"] and batch.seeds == [1, 2] and batch.firms == 300
     rc.find(ipywidgets.Image).wait_for(timeout=10)
+    rc.find(v.Html, class_="fs-headline").wait_for(timeout=10)
     assert "2 replicate(s)" in rc.find(v.Html, class_="fs-headline").widget.children[0]
     exported = tomllib.loads(batch.scenarios["current"].to_toml())
     assert {"country": "USA", "lever": "ai_subsidy_rate", "from": 2026, "value": 0.6} in exported["schedule"]
@@ -122,7 +132,7 @@ def test_a_failing_run_shows_a_short_message_and_the_page_keeps_working(rendered
     click(rc, "Run")
     wait_for_run()
     assert page.run_task.error
-    texts = " ".join(str(w.children) for w in rc.find(v.Alert).widgets)
+    texts = alert_text_once(rc, "The run failed")
     assert "The run failed inside the model (FloatingPointError: overflow in the market step)" in texts
     assert "Traceback" not in texts and 'File "' not in texts
     monkeypatch.setattr(runs, "run_one", real)
