@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import socket
 
-from sim import cli_dashboard
+from sim.cli import dashboard as cli_dashboard
 from sim.cli import main
 
 

@@ -1,22 +1,12 @@
-"""Everything the dashboard takes from the rest of `sim`, in one place.
-
-The package is being split into subpackages (`sim.scenarios`, `sim.model`, ...); the
-first import of each pair is the new layout, the second the old one, so the dashboard
-works on either side of that move.
-"""
+"""Everything the dashboard takes from the rest of `sim`, in one place."""
 
 from __future__ import annotations
 
 import sim
 from sim.errors import UserError
 from sim.plots import country_colors
-
-try:
-    from sim.scenarios import bundled_names as _bundled_names
-    from sim.scenarios import parameters
-except ImportError:
-    from sim import parameters
-    from sim.scenario import bundled_names as _bundled_names
+from sim.scenarios import bundled_names as _bundled_names
+from sim.scenarios import parameters
 
 Scenario = sim.Scenario
 load_scenario = sim.load_scenario
