@@ -88,8 +88,9 @@ def check_run_options(scenario: Scenario, *, seed=None, firms=None, until=None) 
         raise UserError(errors)
 
 
-def write_results(result: RunResult, out_dir: str | Path, plot: bool = True) -> Path:
-    """Write countries.csv, flows.csv, manifest.json (and firms.parquet, shares.png, automation.png).
+def write_results(result: RunResult, out_dir: str | Path, plot=True) -> Path:
+    """Write countries.csv, flows.csv, manifest.json (and firms.parquet, and the figures: shares,
+    automation and relocations as PNG + SVG; `plot` may be a `sim.plots.RunPlots` with their options).
 
     Files are staged in a temporary folder inside `out_dir` and moved in one by one
     (`sim.output.staged_files`), so a crash never leaves a half-written file behind.
@@ -102,8 +103,7 @@ def write_results(result: RunResult, out_dir: str | Path, plot: bool = True) -> 
         if plot:
             from sim import plots
 
-            plots.trajectories(result, "production_share", tmp / "shares.png")
-            plots.trajectories(result, "automation", tmp / "automation.png")
+            plots.run_figures(result, tmp, plot if isinstance(plot, plots.RunPlots) else None)
         manifest = dict(result.manifest, files=sorted(p.name for p in tmp.iterdir()) + ["manifest.json"])
         (tmp / "manifest.json").write_text(to_json(manifest))
     return Path(out_dir)

@@ -71,8 +71,9 @@ def test_cli_writes_table_csv_and_plot(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Production share in 2030" in printed and "west_reshoring" in printed
     # costs.csv: public spending per pp of share, when the scenarios' spending differs (sim.experiments.magnitudes)
-    assert {p.name for p in out.iterdir()} - {"costs.csv"} == {"compare.csv", "replicates.csv", "manifest.json",
-                                                               "compare.png"}
+    assert {p.name for p in out.iterdir()} - {"costs.csv"} == {"compare.csv", "replicates.csv", "flows.csv",
+                                                               "manifest.json", "compare.png", "compare.svg",
+                                                               "relocations.png", "relocations.svg"}
     csv = pd.read_csv(out / "compare.csv")
     assert set(csv["scenario"]) == {"baseline", "west_reshoring"}
     assert (csv["year"] == 2030).all()

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import sim
 from sim.errors import UserError
-from sim.plots import country_colors
+from sim.experiments.compare import paired_bands, trajectory_bands
+from sim.plots import compare as plot_compare
+from sim.plots import flows as plot_flows
+from sim.plots import lines as plot_lines
+from sim.plots import style
+from sim.plots.style import METRICS, country_colors
 from sim.scenarios import bundled_names as _bundled_names
 from sim.scenarios import parameters
 
@@ -18,4 +23,5 @@ def bundled_scenarios() -> list[str]:
 
 
 __all__ = ["country_colors", "Scenario", "load_scenario", "FactoryShiftModel", "UserError", "parameters",
-           "bundled_scenarios"]
+           "bundled_scenarios", "METRICS", "paired_bands", "trajectory_bands", "plot_compare", "plot_flows",
+           "plot_lines", "style"]

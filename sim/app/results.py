@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import html
 
+import pandas as pd
 import solara
 import solara.lab
 
 from sim.app import charts, runs
 from sim.app.components import ErrorLines, FigureAndValues, wide
+from sim.app.links import style
 
 DEFAULT_COUNTRIES = ("CHN", "USA", "XEU", "IND", "KOR", "VNM", "MEX")
 
@@ -35,7 +37,7 @@ def _guard(build, *args):
 def BandsTab(batch, metric: str, countries: list[str], at: int, current: str, reference: str):
     def build():
         table = runs.bands(batch, metric, [current, reference])
-        fig = charts.bands_figure(table, metric, countries, batch.codes, current, reference)
+        fig = charts.bands_figure(table, metric, countries, batch.codes, current, reference, names=batch.names)
         return fig, wide(table[table["config"].isin([current, reference])], at, countries)
 
     result, problem = solara.use_memo(lambda: _guard(build), [id(batch), metric, tuple(countries), at])
@@ -46,12 +48,12 @@ def BandsTab(batch, metric: str, countries: list[str], at: int, current: str, re
 
 @solara.component
 def DifferenceTab(batch, countries: list[str], at: int, current: str, reference: str):
-    solara.Select("Quantity", values=list(runs.METRICS), value=diff_metric)
+    solara.Select("Quantity", values=[m for m in runs.METRICS if m in batch.countries.columns], value=diff_metric)
     metric = diff_metric.value
 
     def build():
         table = runs.paired_difference(batch, metric, current, reference)
-        fig = charts.difference_figure(table, metric, countries, batch.codes, current, reference)
+        fig = charts.difference_figure(table, metric, countries, batch.codes, current, reference, batch.names)
         rows = table[(table["year"] == at) & table["country"].isin(countries)].drop(columns="year")
         return fig, rows.reset_index(drop=True)
 
@@ -89,8 +91,11 @@ def FlowsTab(batch, countries, at, current, reference):
 @solara.component
 def CompareTab(batch, countries, at, reference):
     def build():
-        table = runs.bands(batch, "production_share")
-        fig = charts.compare_figure(table, "production_share", countries, batch.codes, batch.configs)
+        configs = [reference] + [c for c in batch.configs if c != reference]
+        table = runs.bands(batch, "production_share", configs)
+        diffs = pd.concat([runs.paired_difference(batch, "production_share", c, reference).assign(config=c)
+                           for c in configs[1:]], ignore_index=True)
+        fig = charts.compare_figure(table, diffs, "production_share", countries, configs, at, batch.names)
         values = runs.compare_table(batch, at, reference)
         return fig, values[values["country"].isin(countries)].reset_index(drop=True)
 
@@ -141,8 +146,10 @@ def Results(batch, built, current: str, reference: str):
         with solara.lab.Tab("Difference"):
             DifferenceTab(batch, countries, at, current, reference)
         with solara.lab.Tab("Automation"):
-            solara.ToggleButtonsSingle(value=auto_metric, values=["automation", "robot_density_index"])
-            BandsTab(batch, auto_metric.value, countries, at, current, reference)
+            robots = style.robot_column(batch.countries.columns)
+            solara.ToggleButtonsSingle(value=auto_metric, values=["automation", robots])
+            BandsTab(batch, auto_metric.value if auto_metric.value in batch.countries else "automation", countries,
+                     at, current, reference)
         with solara.lab.Tab("Labor"):
             solara.ToggleButtonsSingle(value=labor_metric, values=["wage", "employment"])
             BandsTab(batch, labor_metric.value, countries, at, current, reference)

@@ -19,22 +19,8 @@ import numpy as np
 import pandas as pd
 
 import sim
-from sim.app.links import Scenario
+from sim.app.links import METRICS, Scenario, paired_bands, plot_flows, trajectory_bands
 
-#: Quantities the page plots: column of countries.csv -> (label, unit, scale for display).
-METRICS: dict[str, tuple[str, str, float]] = {
-    "production_share": ("Share of world manufacturing output", "%", 100.0),
-    "automation": ("Automation (share of tasks)", "%", 100.0),
-    "robot_density_index": ("Robot density", "robots per 10,000 employees", 1.0),
-    "wage": ("Manufacturing labor cost", "US$/hour", 1.0),
-    "employment": ("Manufacturing employment", "million persons", 1e-6),
-    "entries": ("Entrant firms", "firms per year", 1.0),
-    "exits": ("Exiting firms", "firms per year", 1.0),
-    "relocations_in": ("Firms relocating in", "firms per year", 1.0),
-    "relocations_out": ("Firms relocating out", "firms per year", 1.0),
-    "output_usd": ("Manufacturing output", "US$ billion/year", 1e-9),
-    "unit_cost": ("Unit cost", "US$ per US$ of output", 1.0),
-}
 LOW, HIGH = 5, 95
 
 
@@ -138,33 +124,20 @@ def _front(frame: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- summaries
 def bands(batch: Batch, metric: str, configs: list[str] | None = None) -> pd.DataFrame:
     """Mean and 5-95% range over replicates: config, year, country, mean, p5, p95 (display units)."""
-    scale = METRICS.get(metric, ("", "", 1.0))[2]
-    rows = batch.countries if configs is None else batch.countries[batch.countries["config"].isin(configs)]
-    grouped = rows.groupby(["config", "year", "country"], sort=False)[metric]
-    out = pd.DataFrame({
-        "mean": grouped.mean(),
-        f"p{LOW}": grouped.quantile(LOW / 100),
-        f"p{HIGH}": grouped.quantile(HIGH / 100),
-    }).reset_index()
-    out[["mean", f"p{LOW}", f"p{HIGH}"]] *= scale
-    return out
+    out = trajectory_bands(batch.countries, configs or batch.configs, metric, key="config")
+    return _display(out, metric)
 
 
 def paired_difference(batch: Batch, metric: str, config: str, reference: str) -> pd.DataFrame:
     """`config` minus `reference` seed by seed, then mean and 5-95% range (display units)."""
-    scale = METRICS.get(metric, ("", "", 1.0))[2]
-    rows = batch.countries
-    index = ["seed", "year", "country"]
-    a = rows[rows["config"] == config].set_index(index)[metric]
-    b = rows[rows["config"] == reference].set_index(index)[metric]
-    diff = (a - b).dropna().rename("diff").reset_index()
-    grouped = diff.groupby(["year", "country"], sort=False)["diff"]
-    out = pd.DataFrame({
-        "mean": grouped.mean(),
-        f"p{LOW}": grouped.quantile(LOW / 100),
-        f"p{HIGH}": grouped.quantile(HIGH / 100),
-    }).reset_index()
-    out[["mean", f"p{LOW}", f"p{HIGH}"]] *= scale
+    out = paired_bands(batch.countries, [reference, config], metric, key="config", unit="seed")
+    return _display(out, metric).drop(columns="config")
+
+
+def _display(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The plotted statistics (mean, p5, p95) in the unit shown on the page."""
+    out = table.drop(columns="median")
+    out[["mean", f"p{LOW}", f"p{HIGH}"]] *= METRICS.get(metric, ("", "", 1.0))[2]
     return out
 
 
@@ -173,14 +146,7 @@ def flow_matrix(batch: Batch, config: str, kind: str | None = None) -> pd.DataFr
 
     `kind` selects one kind of move when the model's flows carry a ``kind`` column.
     """
-    codes = batch.codes
-    flows = batch.flows[batch.flows["config"] == config]
-    if kind is not None and "kind" in flows.columns:
-        flows = flows[flows["kind"] == kind]
-    total = flows.groupby(["origin", "destination"])["firms"].sum() / max(1, len(batch.seeds))
-    matrix = total.unstack("destination").reindex(index=codes, columns=codes).fillna(0.0)
-    matrix.index.name, matrix.columns.name = "origin", "destination"
-    return matrix
+    return plot_flows.flow_matrix(batch.flows[batch.flows["config"] == config], batch.codes, len(batch.seeds), kind)
 
 
 def flow_kinds(batch: Batch) -> list[str]:
@@ -208,5 +174,6 @@ def compare_table(batch: Batch, year: int, reference: str) -> pd.DataFrame:
                          "share_p5": r[f"p{LOW}"], "share_p95": r[f"p{HIGH}"],
                          "diff_pp": np.nan if d is None else d["mean"],
                          "diff_pp_p5": np.nan if d is None else d[f"p{LOW}"],
-                         "diff_pp_p95": np.nan if d is None else d[f"p{HIGH}"]})
+                         "diff_pp_p95": np.nan if d is None else d[f"p{HIGH}"],
+                         "diff_range_has_zero": None if d is None else bool(d[f"p{LOW}"] <= 0 <= d[f"p{HIGH}"])})
     return pd.DataFrame(rows)

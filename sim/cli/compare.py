@@ -15,7 +15,8 @@ def add_parser(sub) -> None:
         "compare", help="compare scenarios over replicates with common random numbers",
         description="Run each SCENARIO (bundled name or .toml path; the first is the reference) with the same "
                     "replicate seeds, print production shares in --year with 5-95%% ranges and differences from "
-                    "the first scenario, and write compare.csv, replicates.csv, manifest.json and compare.png.")
+                    "the first scenario, and write compare.csv, replicates.csv, flows.csv, manifest.json and the "
+                    "figures compare and relocations (PNG + SVG).")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     p.add_argument("--replicates", type=int, default=10, help="replicates per scenario (default 10)")
     p.add_argument("--year", type=int, help="year of the table (default: the scenarios' end year)")
@@ -25,7 +26,9 @@ def add_parser(sub) -> None:
                                        f"(default {','.join(DEFAULT_COUNTRIES)})")
     p.add_argument("--firms", type=int, help="firms per run (default: each scenario's run.firms)")
     p.add_argument("--seed", type=int, help="base seed of the replicate seeds (default: the first scenario's run.seed)")
-    p.add_argument("--no-plot", action="store_true", help="skip compare.png")
+    p.add_argument("--no-plot", action="store_true", help="skip the figures (compare and relocations, PNG + SVG)")
+    p.add_argument("--shared-y", action="store_true",
+                   help="one y scale for every country's panels (default: each country its own)")
     p.set_defaults(func=run_cli)
 
 
@@ -49,7 +52,7 @@ def run_cli(args) -> int:
     result = compare(loaded, replicates=args.replicates, year=args.year, firms=args.firms, workers=args.workers,
                      countries=countries, base_seed=args.seed)
     out = args.out or Path("results") / "compare" / "-vs-".join(result.scenarios)
-    result.write(out, plot=not args.no_plot)
+    result.write(out, plot=not args.no_plot, shared_y=args.shared_y)
     print(result.format_table())
     if not result.costs.empty:
         from sim.experiments.magnitudes import format_scenario_costs

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from sim.api import check_run_options, run_scenario, write_results
+from sim.errors import UserError, did_you_mean
 from sim.output import ensure_out_dir
+from sim.plots import RunPlots
 from sim.scenarios.scenario import load_scenario
 
 
@@ -17,18 +21,51 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's run.seed)")
     p.add_argument("--firms", type=int, help="number of firms (default: the scenario's run.firms)")
     p.add_argument("--until", type=int, metavar="YEAR", help="stop after this year")
-    p.add_argument("--no-plot", action="store_true", help="skip the PNG plots")
+    p.add_argument("--no-plot", action="store_true", help="skip the figures (PNG + SVG)")
+    p.add_argument("--countries", help="comma-separated country codes to draw (default: all)")
+    p.add_argument("--replicates", type=int, default=1, metavar="N",
+                   help="with N > 1 the figures show the mean and 5-95%% band of N replicates (seeds spawned "
+                        "from --seed, as in compare); countries.csv stays the single run (default 1)")
+    p.add_argument("--scale", choices=("linear", "log"), default="linear",
+                   help="y axis of the figures: log keeps small countries readable (default linear)")
     p.add_argument("--record-firms", action="store_true", help="also write firms.parquet (every firm, every year)")
     p.set_defaults(func=run)
+
+
+def plot_options(args, scenario) -> RunPlots:
+    """The figures' options from the command line; `UserError` for a bad country or count."""
+    countries = None
+    if args.countries is not None:
+        countries = [c.strip().upper() for c in args.countries.split(",") if c.strip()]
+        unknown = [c for c in countries if c not in scenario.codes]
+        if not countries or unknown:
+            raise UserError(f"run: --countries: unknown country '{(unknown or [''])[0]}'"
+                            + (did_you_mean(unknown[0], scenario.codes) if unknown else "")
+                            + f"; known: {', '.join(scenario.codes)}")
+    if args.replicates < 1:
+        raise UserError(f"run: --replicates: must be an integer ≥ 1, got {args.replicates}")
+    return RunPlots(countries=countries, scale=args.scale)
+
+
+def replicate_runs(scenario, args) -> pd.DataFrame:
+    """The rows of `args.replicates` replicates for the figures' bands (`sim.experiments.compare`)."""
+    from sim.experiments.compare import compare
+
+    seed = scenario.run["seed"] if args.seed is None else args.seed
+    reps = compare([scenario], replicates=args.replicates, firms=args.firms, base_seed=seed)
+    return reps.runs if args.until is None else reps.runs[reps.runs["year"] <= args.until]
 
 
 def run(args) -> int:
     scenario = load_scenario(args.scenario)
     check_run_options(scenario, seed=args.seed, firms=args.firms, until=args.until)
+    options = plot_options(args, scenario)
     out = ensure_out_dir(args.out or Path("results") / scenario.name)  # fails before the work, not after
     result = run_scenario(scenario, seed=args.seed, firms=args.firms, until=args.until,
                           record_firms=args.record_firms)
-    write_results(result, out, plot=not args.no_plot)
+    if args.replicates > 1 and not args.no_plot:
+        options.replicates = replicate_runs(scenario, args)
+    write_results(result, out, plot=False if args.no_plot else options)
     table = result.summary()
     first, last = table.columns[1], table.columns[2]
     print(f"{scenario.title}  (seed {result.manifest['seed']}, {result.manifest['firms']:,} firms, "

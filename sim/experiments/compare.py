@@ -31,6 +31,8 @@ DEFAULT_COUNTRIES = ("CHN", "USA", "XEU", "IND", "KOR", "VNM", "MEX")
 #: Columns of the per-replicate trajectories kept from each run.
 KEPT = ("production_share", "automation", "wage", "subsidy_spent_usd", "reshoring_spent_usd")
 PERCENTILES = (5, 95)
+#: Marks a paired difference whose 5–95% range includes zero, in the table and the plot.
+ZERO_MARK = "○"
 
 
 @dataclass
@@ -41,8 +43,10 @@ class CompareResult:
     table  : one row per scenario × country at `year`: share_mean, share_p5, share_p95,
              diff_share and diff_pp (mean minus the first scenario's mean, as a share and
              in percentage points), diff_pp_p5/diff_pp_p95 (percentiles of the paired
-             per-replicate differences, in pp) and automation_mean.
-    bands  : one row per scenario × year × country: median, p5 and p95 of the share.
+             per-replicate differences, in pp), diff_range_has_zero (that range includes 0)
+             and automation_mean.
+    bands  : one row per scenario × year × country: mean, median, p5 and p95 of the share.
+    flows  : relocations of every run (flows.csv rows plus scenario and replicate).
     """
 
     scenarios: list[str]
@@ -58,6 +62,7 @@ class CompareResult:
     manifest: dict = field(default_factory=dict)
     country_names: dict[str, str] = field(default_factory=dict)
     costs: pd.DataFrame = field(default_factory=pd.DataFrame)   # sim.experiments.magnitudes.scenario_costs
+    flows: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def format_table(self, countries: list[str] | None = None) -> str:
         """The table as text: one block per country, one line per scenario."""
@@ -65,28 +70,34 @@ class CompareResult:
         first = self.scenarios[0]
         firms = sorted(set(self.firms.values()))
         lines = [f"Production share in {self.year}: mean and 5-95% range over {self.replicates} replicate(s) "
-                 f"({', '.join(f'{f:,}' for f in firms)} firms); difference of the mean from {first}",
+                 f"({', '.join(f'{f:,}' for f in firms)} firms); difference of the mean from {first}; "
+                 f"{ZERO_MARK} the paired range includes 0",
                  f"{'country':<8}{'scenario':<34}{'mean':>8}{'p5':>8}{'p95':>8}{'diff (pp)':>11}"
-                 f"{'paired p5..p95 (pp)':>22}"]
+                 f"{'paired p5..p95 (pp)':>24}"]
         rows = self.table.set_index(["country", "scenario"])
         for code in countries:
             for name in self.scenarios:
                 r = rows.loc[(code, name)]
                 diff = "" if name == first else f"{r.diff_pp:+.2f}"
-                band = "" if name == first else f"{r.diff_pp_p5:+.2f} .. {r.diff_pp_p95:+.2f}"
+                band = "" if name == first else (f"{r.diff_pp_p5:+.2f} .. {r.diff_pp_p95:+.2f}"
+                                                 + (f" {ZERO_MARK}" if r.diff_range_has_zero else "  "))
                 lines.append(f"{code:<8}{name[:33]:<34}{100 * r.share_mean:>7.2f}%{100 * r.share_p5:>7.2f}%"
-                             f"{100 * r.share_p95:>7.2f}%{diff:>11}{band:>22}")
+                             f"{100 * r.share_p95:>7.2f}%{diff:>11}{band:>24}")
         return "\n".join(lines)
 
-    def write(self, out_dir: str | Path, plot: bool = True) -> Path:
-        """compare.csv, replicates.csv, manifest.json and compare.png, moved in atomically."""
+    def write(self, out_dir: str | Path, plot: bool = True, shared_y: bool = False) -> Path:
+        """compare.csv, replicates.csv, flows.csv, manifest.json and the figures (compare and
+        relocations, PNG + SVG; `shared_y`: one y scale for every country), moved in atomically."""
         with staged_files(out_dir) as tmp:
             self.table.to_csv(tmp / "compare.csv", index=False, float_format="%.8g")
             self.runs.to_csv(tmp / "replicates.csv", index=False, float_format="%.8g")
             if not self.costs.empty:
                 self.costs.to_csv(tmp / "costs.csv", index=False, float_format="%.8g")
+            self.flows.to_csv(tmp / "flows.csv", index=False)
             if plot:
-                plot_bands(self, tmp / "compare.png")
+                from sim.plots.compare import compare_figures
+
+                compare_figures(self, tmp, shared_y=shared_y)
             files = sorted(p.name for p in tmp.iterdir()) + ["manifest.json"]
             (tmp / "manifest.json").write_text(to_json(dict(self.manifest, files=files)))
         return Path(out_dir)
@@ -98,18 +109,19 @@ def replicate_seeds(base_seed: int, replicates: int) -> list[np.random.SeedSeque
     return np.random.SeedSequence(base_seed).spawn(replicates)
 
 
-def _run_task(task: tuple[Scenario, np.random.SeedSequence, int | None]) -> pd.DataFrame:
-    """One replicate of one scenario (top level, so worker processes can import it)."""
+def _run_task(task: tuple[Scenario, np.random.SeedSequence, int | None]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One replicate of one scenario: its `KEPT` columns and its flows (top level, so worker
+    processes can import it)."""
     from sim.model.model import FactoryShiftModel
 
     scenario, seed, firms = task
     with single_threaded_blas():
         model = FactoryShiftModel(scenario, seed=seed, firms=firms).run()
     frame = model.recorder.countries()
-    return frame[["year", "country", *KEPT]]
+    return frame[["year", "country", *KEPT]], model.recorder.flows()
 
 
-def _execute(tasks: list, workers: int) -> list[pd.DataFrame]:
+def _execute(tasks: list, workers: int) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
     """Results in task order, serially or on `workers` local processes."""
     if workers <= 1 or len(tasks) <= 1:
         return [_run_task(t) for t in tasks]
@@ -139,12 +151,13 @@ def compare(scenarios: list[str | Path | Scenario], *, replicates: int = 10, yea
     tasks = [(s, seed, firms) for s in loaded for seed in seeds]
     frames = _execute(tasks, workers)
     names = [s.name for s in loaded]
-    parts = []
-    for k, frame in enumerate(frames):
-        frame = frame.copy()
-        frame.insert(0, "replicate", k % replicates)
-        frame.insert(0, "scenario", names[k // replicates])
-        parts.append(frame)
+    parts, flow_parts = [], []
+    for k, (frame, flows) in enumerate(frames):
+        for part, into in ((frame, parts), (flows, flow_parts)):
+            part = part.copy()
+            part.insert(0, "replicate", k % replicates)
+            part.insert(0, "scenario", names[k // replicates])
+            into.append(part)
     runs = pd.concat(parts, ignore_index=True)
     table = summarise(runs, names, year)
     bands = trajectory_bands(runs, names)
@@ -153,7 +166,7 @@ def compare(scenarios: list[str | Path | Scenario], *, replicates: int = 10, yea
     return CompareResult(names, {s.name: s.title for s in loaded}, year, replicates, used_firms, base_seed,
                          countries, runs, table, bands, manifest,
                          {code: c["name"] for code, c in loaded[0].countries.items()},
-                         scenario_costs(runs, names, year))
+                         scenario_costs(runs, names, year), pd.concat(flow_parts, ignore_index=True))
 
 
 def check_options(loaded: list[Scenario], replicates, year, firms, workers, countries, base_seed):
@@ -197,37 +210,60 @@ def check_options(loaded: list[Scenario], replicates, year, firms, workers, coun
 
 # --------------------------------------------------------------------------- statistics
 def summarise(runs: pd.DataFrame, names: list[str], year: int) -> pd.DataFrame:
-    """The compare.csv table: shares at `year` per scenario and country, differences from names[0]."""
+    """The compare.csv table: shares at `year` per scenario and country, differences from names[0].
+
+    The same statistics as the plot (`trajectory_bands`, `paired_bands`) at one year.
+    """
     at = runs[runs["year"] == year]
-    share = at.pivot_table(index=["country", "replicate"], columns="scenario", values="production_share")
+    levels = trajectory_bands(at, names).set_index(["scenario", "country"])
+    diffs = paired_bands(at, names).set_index(["scenario", "country"])
     auto = at.groupby(["scenario", "country"])["automation"].mean()
     order = list(dict.fromkeys(at["country"]))
     rows = []
     for name in names:
         for code in order:
-            x = share.loc[code, name].to_numpy()
-            d = 100.0 * (x - share.loc[code, names[0]].to_numpy())
-            lo, hi = np.percentile(x, PERCENTILES)
-            dlo, dhi = np.percentile(d, PERCENTILES)
+            level = levels.loc[(name, code)]
+            d = diffs.loc[(name, code)] if name != names[0] else pd.Series({"mean": 0.0, "p5": 0.0, "p95": 0.0})
             rows.append({"scenario": name, "country": code, "year": year,
-                         "share_mean": x.mean(), "share_p5": lo, "share_p95": hi,
-                         "diff_share": d.mean() / 100.0, "diff_pp": d.mean(),
-                         "diff_pp_p5": dlo, "diff_pp_p95": dhi,
+                         "share_mean": level["mean"], "share_p5": level["p5"], "share_p95": level["p95"],
+                         "diff_share": d["mean"], "diff_pp": 100.0 * d["mean"],
+                         "diff_pp_p5": 100.0 * d["p5"], "diff_pp_p95": 100.0 * d["p95"],
+                         "diff_range_has_zero": bool(d["p5"] <= 0.0 <= d["p95"]),
                          "automation_mean": auto.loc[(name, code)]})
     return pd.DataFrame(rows)
 
 
-def trajectory_bands(runs: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """Median and 5–95% band of the production share per scenario, year and country."""
-    g = runs.groupby(["scenario", "year", "country"], sort=False)["production_share"]
-    bands = pd.DataFrame({
-        "median": g.median(),
-        "p5": g.quantile(PERCENTILES[0] / 100),
-        "p95": g.quantile(PERCENTILES[1] / 100),
+def _quantiles(grouped) -> pd.DataFrame:
+    return pd.DataFrame({
+        "mean": grouped.mean(),
+        "median": grouped.median(),
+        "p5": grouped.quantile(PERCENTILES[0] / 100),
+        "p95": grouped.quantile(PERCENTILES[1] / 100),
     }).reset_index()
-    return bands.sort_values(["scenario", "year", "country"],
-                             key=lambda s: s.map({n: i for i, n in enumerate(names)}) if s.name == "scenario"
-                             else s).reset_index(drop=True)
+
+
+def trajectory_bands(runs: pd.DataFrame, names: list[str], column: str = "production_share",
+                     key: str = "scenario") -> pd.DataFrame:
+    """Mean, median and 5–95% band of `column` over replicates, per `key` (scenario), year and country."""
+    bands = _quantiles(runs[runs[key].isin(names)].groupby([key, "year", "country"], sort=False)[column])
+    rank = {n: i for i, n in enumerate(names)}
+    return bands.sort_values([key, "year", "country"], key=lambda s: s.map(rank) if s.name == key else s,
+                             kind="stable").reset_index(drop=True)
+
+
+def paired_bands(runs: pd.DataFrame, names: list[str], column: str = "production_share", key: str = "scenario",
+                 unit: str = "replicate") -> pd.DataFrame:
+    """Each of names[1:] minus names[0], replicate by replicate (common seeds), then mean, median and
+    5–95% band of those differences per year and country (in the units of `column`)."""
+    index = [unit, "year", "country"]
+    ref = runs[runs[key] == names[0]].set_index(index)[column]
+    parts = []
+    for name in names[1:]:
+        diff = (runs[runs[key] == name].set_index(index)[column] - ref).dropna()
+        parts.append(diff.rename(column).reset_index().assign(**{key: name}))
+    if not parts:
+        return pd.DataFrame(columns=[key, "year", "country", "mean", "median", "p5", "p95"])
+    return trajectory_bands(pd.concat(parts, ignore_index=True), names[1:], column, key)
 
 
 def _manifest(loaded, replicates, year, firms, base_seed, seeds, workers) -> dict:
@@ -250,47 +286,3 @@ def _manifest(loaded, replicates, year, firms, base_seed, seeds, workers) -> dic
         "git_commit": git_commit(),
         "created": now_iso(),
     }
-
-
-# --------------------------------------------------------------------------- plot
-def plot_bands(result: CompareResult, path: str | Path, countries: list[str] | None = None) -> Path:
-    """One panel per country: each scenario's median share (line) and 5–95% band (shaded)."""
-    from sim.plots import plt  # sim.plots selects the headless backend first
-
-    countries = countries or result.countries
-    names = result.scenarios
-    colors = plt.get_cmap("tab10").colors
-    ncols = min(4, len(countries))
-    nrows = -(-len(countries) // ncols)
-    legend_rows = -(-len(names) // 3)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.0 * ncols + 0.4, 3.2 * nrows + 0.9 + 0.3 * legend_rows),
-                             dpi=110, squeeze=False)
-    bands = result.bands
-    country_names = result.country_names
-    for ax, code in zip(axes.flat, countries):
-        for i, name in enumerate(names):
-            b = bands[(bands["scenario"] == name) & (bands["country"] == code)]
-            color = colors[i % len(colors)]
-            ax.fill_between(b["year"], 100 * b["p5"], 100 * b["p95"], color=color, alpha=0.18, lw=0)
-            ax.plot(b["year"], 100 * b["median"], color=color, lw=1.8)
-        ax.axvline(result.year, color="0.5", lw=0.8, ls=":")
-        ax.set_title(f"{country_names.get(code, code)} ({code})", fontsize=10)
-        ax.grid(alpha=0.3)
-        ax.tick_params(labelsize=8)
-        ax.set_ylabel("share of world output (%)", fontsize=8)
-    for ax in list(axes.flat)[len(countries):]:
-        ax.axis("off")
-    handles = [plt.Line2D([], [], color=colors[i % len(colors)], lw=2.5) for i in range(len(names))]
-    labels = [name if i else f"{name} (reference)" for i, name in enumerate(names)]
-    fig.legend(handles, labels, loc="lower center", ncol=min(3, len(names)), fontsize=9, frameon=False)
-    firms = sorted(set(result.firms.values()))
-    fig.suptitle(f"Production share by scenario: median (line) and 5–95% band (shaded) over {result.replicates} "
-                 f"replicates with common seeds, {', '.join(f'{f:,}' for f in firms)} firms each "
-                 f"(dotted line: {result.year})", fontsize=10.5)
-    fig.tight_layout(rect=(0, 0.03 + 0.045 * legend_rows / nrows, 1, 1))
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
-
-
-# --------------------------------------------------------------------------- command line

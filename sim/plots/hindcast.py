@@ -1,0 +1,44 @@
+"""The hindcast figure: observed shares against the model fitted to the years before a cutoff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.ticker
+
+from sim.plots import style
+
+
+@style.styled
+def hindcast(table, until: int, path: str | Path) -> Path:
+    """Per country: observed share, the model's mean and 5–95% band, the naive forecasts, the cutoff."""
+    codes = list(dict.fromkeys(table["country"]))
+    cols = 4
+    rows = -(-len(codes) // cols)
+    fig = style.figure(4 * cols, 2.9 * rows + 0.5)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax, code in zip(axes.flat, codes):
+        t = table[table["country"] == code]
+        years = t["year"].to_numpy()
+        ax.fill_between(years, 100 * t["model_share_p05"], 100 * t["model_share_p95"], color="tab:blue", alpha=0.25,
+                        lw=0, label="model 5–95%")
+        ax.plot(years, 100 * t["model_share_mean"], color="tab:blue", lw=1.8, label="model mean")
+        ax.plot(years, 100 * t["observed_share"], color="black", lw=1.8, label="observed (WDI)")
+        test = t["year"] > until
+        ax.plot(years[test], 100 * t["persistence_share"][test], color="tab:gray", ls="--", lw=1.2,
+                label="persistence")
+        ax.plot(years[test], 100 * t["trend_share"][test], color="tab:orange", ls=":", lw=1.5, label="trend")
+        if "restart_share_mean" in t:
+            ax.fill_between(years[test], 100 * t["restart_share_p05"][test], 100 * t["restart_share_p95"][test],
+                            color="tab:green", alpha=0.2, lw=0)
+            ax.plot(years[test], 100 * t["restart_share_mean"][test], color="tab:green", lw=1.5,
+                    label=f"model restarted from {until} data")
+        ax.axvline(until + 0.5, color="tab:red", lw=1, alpha=0.7)
+        ax.set_title(code, fontsize=10)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=5))
+    for ax in list(axes.flat)[len(codes):]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    style.legend_below(fig, handles, labels)
+    fig.suptitle(f"Share of world MVA (%): hindcast fitted to ≤ {until} (red line), tested after", fontsize=12)
+    return style.save(fig, path)
