@@ -18,7 +18,7 @@ help:
 	@echo "make dashboard  install the 'dashboard' extra and serve the web dashboard (PORT=8765)"
 	@echo "make bench  run the benchmark scripts in benchmarks/"
 	@echo "make lint   ruff"
-	@echo "make docs   regenerate the parameter reference in docs/scenarios.md"
+	@echo "make docs   regenerate the parameter reference in docs/scenarios.md and docs/tutorial.ipynb"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (tried: $(PY_CANDIDATES))" >&2; exit 2; }
@@ -57,6 +57,7 @@ bench: $(VENV)/.installed
 
 docs: $(VENV)/.installed
 	$(BIN)/python -m sim.scenarios.docgen
+	$(BIN)/python docs/notebook.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .hypothesis

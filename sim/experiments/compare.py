@@ -82,7 +82,7 @@ class CompareResult:
                 band = "" if name == first else (f"{r.diff_pp_p5:+.2f} .. {r.diff_pp_p95:+.2f}"
                                                  + (f" {ZERO_MARK}" if r.diff_range_has_zero else "  "))
                 lines.append(f"{code:<8}{name[:33]:<34}{100 * r.share_mean:>7.2f}%{100 * r.share_p5:>7.2f}%"
-                             f"{100 * r.share_p95:>7.2f}%{diff:>11}{band:>24}")
+                             f"{100 * r.share_p95:>7.2f}%{diff:>11}{band:>24}".rstrip())
         return "\n".join(lines)
 
     def write(self, out_dir: str | Path, plot: bool = True, shared_y: bool = False) -> Path:

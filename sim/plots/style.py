@@ -109,8 +109,12 @@ def scenario_colors(names) -> dict[str, object]:
 # --------------------------------------------------------------------------- figures and files
 def figure(width: float, height: float, *, layout: str | None = "constrained") -> Figure:
     """A new figure in the house style (fonts from `RC` are fixed when artists are created)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     with matplotlib.rc_context(RC):
-        return Figure(figsize=(width, height), layout=layout)
+        fig = Figure(figsize=(width, height), layout=layout)
+    FigureCanvasAgg(fig)            # a renderer for measuring text (and drawing) without pyplot
+    return fig
 
 
 def styled(fn):
