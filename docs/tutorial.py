@@ -138,9 +138,9 @@ print(sorted(p.name for p in (sweep_dir / "plots").glob("*.png")))
 # shows it.
 
 # %%
+from sim.experiments.compare import paired_bands  # noqa: E402
 from sim.plots import lines_figure, save  # noqa: E402
 from sim.plots.compare import compare_figure  # noqa: E402
-from sim.experiments.compare import paired_bands  # noqa: E402
 
 fig = lines_figure(cmp.bands[cmp.bands["scenario"] == "west_reshoring"], ["USA", "XEU", "MEX", "VNM"],
                    column="production_share", center="mean", band=("p5", "p95"), scale="log",
@@ -150,4 +150,4 @@ print(save(fig, OUT / "west_reshoring_shares.png"))
 fig = compare_figure(cmp.bands, paired_bands(cmp.runs, cmp.scenarios), cmp.scenarios, ["USA", "MEX"],
                      year=cmp.year, shared_y=False, country_names=cmp.country_names)
 print(save(fig, OUT / "usa_mex_compare.png"))
-fig
+fig  # noqa: B018 (a notebook shows the figure)

@@ -35,7 +35,8 @@ def cmp():
                    workers=1)
 
 
-def shares_figure(result, options=RunPlots()):
+def shares_figure(result, options=None):
+    options = options or RunPlots()
     codes = list(result.model.state.codes)
     table, center, band, _ = run_table(result, "production_share", options)
     return lines_figure(table, options.countries or codes, column="production_share", center=center, band=band,
@@ -167,7 +168,8 @@ def test_compare_shared_y_and_difference_panels(cmp):
     assert lo < 1 and hi > 40                                 # Vietnam on China's scale
     table = cmp.table.set_index(["scenario", "country"])
     for ax, code in zip(own.fs_differences, ["CHN", "VNM"]):
-        reference = [ln for ln in ax.lines if ln.get_color() == "black" and ln.get_zorder() == style.REFERENCE["zorder"]]
+        reference = [ln for ln in ax.lines
+                     if ln.get_color() == "black" and ln.get_zorder() == style.REFERENCE["zorder"]]
         assert len(reference) == 1 and set(reference[0].get_ydata()) == {0}        # the reference is zero
         marks = [ln for ln in ax.lines if ln.get_marker() == "o"]
         assert len(marks) == 2
