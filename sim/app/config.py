@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.app.links import Scenario, UserError, bundled_scenarios, load_scenario, parameters
+from sim.app.links import Scenario, UserError, bundled_scenarios, load_scenario, parameters, schedule
 
 #: Error key for messages that belong to no single input (shown above the results).
 GENERAL = "general"
@@ -81,11 +81,7 @@ class LeverEdit:
 
 def base_value(scenario: Scenario, country: str, lever: str) -> float:
     """The lever's value in the scenario's country table (before any schedule)."""
-    table = scenario.countries[country]
-    if lever.startswith("tariffs."):
-        origin = lever.split(".", 1)[1]
-        return float(table["tariffs"].get(origin, table["tariffs"]["default"]))
-    return float(table[lever])
+    return float(schedule.base_value(scenario.countries[country], lever))
 
 
 def scheduled(scenario: Scenario, country: str, lever: str) -> list[dict]:
@@ -94,23 +90,6 @@ def scheduled(scenario: Scenario, country: str, lever: str) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- schedules
-def _path(base: float, entries: list[dict], years: range) -> dict[int, float]:
-    """The lever's value by year under `entries` (the semantics of docs/scenarios.md)."""
-    path: dict[int, float] = {}
-    end = years[-1]
-    for e in sorted(entries, key=lambda e: e["from"]):
-        frm, to, shape = e["from"], e.get("to", end), e.get("shape", "step")
-        start = e.get("start", path.get(frm - 1, base))
-        for year in years:
-            before = path.get(year, base)
-            if shape == "step":
-                path[year] = e["value"] if frm <= year <= to else before
-            elif year >= frm:
-                frac = 1.0 if to == frm else min(1.0, (year - frm) / (to - frm))
-                path[year] = start + frac * (e["value"] - start)
-    return path
-
-
 def _cut_before(entries: list[dict], year: int, base: float, first: int, end: int) -> list[dict]:
     """`entries` of one lever ended before `year`, their values before `year` unchanged.
 
@@ -119,7 +98,7 @@ def _cut_before(entries: list[dict], year: int, base: float, first: int, end: in
     cut short ends at the value it had reached then, with its start written out.
     """
     entries = sorted(entries, key=lambda e: e["from"])
-    path = _path(base, entries, range(min(first, *(e["from"] for e in entries)), end + 1))
+    path = schedule.lever_path(base, entries, range(min(first, *(e["from"] for e in entries)), end + 1))
     kept = []
     for e in entries:
         if e["from"] >= year:

@@ -11,7 +11,7 @@ from sim.plots import lines as plot_lines
 from sim.plots import style
 from sim.plots.style import METRICS, country_colors
 from sim.scenarios import bundled_names as _bundled_names
-from sim.scenarios import parameters
+from sim.scenarios import parameters, schedule
 
 Scenario = sim.Scenario
 load_scenario = sim.load_scenario
@@ -23,5 +23,5 @@ def bundled_scenarios() -> list[str]:
 
 
 __all__ = ["country_colors", "Scenario", "load_scenario", "FactoryShiftModel", "UserError", "parameters",
-           "bundled_scenarios", "METRICS", "paired_bands", "trajectory_bands", "plot_compare", "plot_flows",
+           "bundled_scenarios", "schedule", "METRICS", "paired_bands", "trajectory_bands", "plot_compare", "plot_flows",
            "plot_lines", "style"]
