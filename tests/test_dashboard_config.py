@@ -13,6 +13,7 @@ from sim.app import config, runs
 from sim.app.config import LeverEdit, build
 from sim.app.links import parameters
 from sim.cli import main
+from sim.scenarios.schedule import lever_path
 
 FIRMS = 300
 
@@ -38,9 +39,9 @@ def test_a_lever_is_a_step_from_its_year_and_earlier_entries_keep_their_values(w
     assert built.ok, built.errors
     years = range(2024, 2051)
     for edit in edits:
-        old = config._path(config.base_value(west, edit.country, edit.lever),
+        old = lever_path(config.base_value(west, edit.country, edit.lever),
                            config.scheduled(west, edit.country, edit.lever), years)
-        new = config._path(config.base_value(built.scenario, edit.country, edit.lever),
+        new = lever_path(config.base_value(built.scenario, edit.country, edit.lever),
                            config.scheduled(built.scenario, edit.country, edit.lever), years)
         for year in years:
             if year < edit.start:
