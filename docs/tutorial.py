@@ -126,8 +126,8 @@ print(summary.line(experiment.name))
 import pandas as pd  # noqa: E402
 
 report = analyze(sweep_dir)
-effects = pd.read_csv(sweep_dir / "analysis" / "src.csv")
-print(effects[["outcome", "factor", "src", "per_unit"]].round(4))
+effects = pd.read_csv(sweep_dir / "analysis" / "per_unit.csv")
+print(effects[["outcome", "factor", "per_unit", "lo", "hi"]].round(4))
 print(sorted(p.name for p in (sweep_dir / "plots").glob("*.png")))
 
 # %% [markdown]

@@ -253,9 +253,8 @@ def test_tornado_full_names_and_pp_per_step():
     assert lever_name(mixed) == "USA.tariffs.CHN + XEU.coordination"
     assert (step(both), step(theta), step(mixed)) == (0.1, 1.0, 0.1)
     outcome = Outcome("eu_share", "production_share", ("DEU", "XEU"), year=2040)
-    part = pd.DataFrame({"factor": [both.path, theta.path], "role": ["lever", "uncertainty"], "src": [0.5, -0.2],
-                         "lo": [0.3, -0.4], "hi": [0.7, 0.0], "per_unit": [0.02, -0.001],
-                         "per_unit_lo": [0.01, -0.002], "per_unit_hi": [0.03, 0.0], "r2": [0.6, 0.6]})
+    part = pd.DataFrame({"factor": [both.path, theta.path], "role": ["lever", "uncertainty"],
+                         "per_unit": [0.02, -0.001], "lo": [0.01, -0.002], "hi": [0.03, 0.0]})
     table = tornado_table(part, outcome, [both, theta])
     row = table.set_index("factor").loc[both.path]
     assert row["effect"] == pytest.approx(100 * 0.1 * 0.02) and row["unit"] == "pp"   # pp per +0.1

@@ -171,14 +171,11 @@ def lever_effects(data: SweepData) -> pd.DataFrame:
     means = data.outcomes.groupby("sample").mean(numeric_only=True)
     Xm = factor_matrix(data, means.assign(run_id=data.outcomes.groupby("sample")["run_id"].first()))
     for o in data.experiment.scalar_outcomes:
-        y, groups = data.outcomes[o.name].to_numpy(), data.outcomes["sample"].to_numpy()
-        coef, lo, hi, r2 = src(X, y, groups)
-        unit, unit_lo, unit_hi, _ = src(X, y, groups, standardize=False)
+        coef, lo, hi, r2 = src(X, data.outcomes[o.name].to_numpy(), data.outcomes["sample"].to_numpy())
         r2_means = r_squared(Xm, means[o.name].to_numpy())
-        for k, f in enumerate(data.experiment.factors):
-            rows.append({"outcome": o.name, "factor": f.path, "role": f.role, "src": coef[k], "lo": lo[k],
-                         "hi": hi[k], "r2": r2, "r2_means": r2_means, "per_unit": unit[k],
-                         "per_unit_lo": unit_lo[k], "per_unit_hi": unit_hi[k]})
+        for f, c, a, b in zip(data.experiment.factors, coef, lo, hi):
+            rows.append({"outcome": o.name, "factor": f.path, "role": f.role, "src": c, "lo": a, "hi": b, "r2": r2,
+                         "r2_means": r2_means})
     return pd.DataFrame(rows)
 
 

@@ -59,12 +59,16 @@ def outcome_unit(outcome) -> tuple[float, str]:
 
 
 def all_plots(data, effects, sens, timeline, fans, plotdir: Path) -> dict[str, str]:
+    from sim.experiments.magnitudes import per_unit
+
     exp, figures = data.experiment, {}
     names = {f.path: lever_name(f) for f in exp.factors}
+    units = per_unit(data)
     for o in exp.scalar_outcomes:
         part = effects[effects["outcome"] == o.name]
         if part["src"].notna().any():
-            figures[f"tornado_{o.name}"] = tornado(part, o, exp.factors, plotdir / f"tornado_{o.name}")
+            figures[f"tornado_{o.name}"] = tornado(units[units["outcome"] == o.name], o, exp.factors,
+                                                   part["r2"].iloc[0], plotdir / f"tornado_{o.name}")
         if exp.design_kind == "grid" and len(exp.factors) >= 2:
             figures[f"heatmap_{o.name}"] = heatmap(data, part, o, plotdir / f"heatmap_{o.name}")
     if sens is not None:
@@ -86,7 +90,9 @@ RAISES, LOWERS = "#2471a3", "#c0392b"
 
 
 def tornado_table(part: pd.DataFrame, outcome, factors) -> pd.DataFrame:
-    """The tornado's bars: effect per step of each factor in the outcome's unit (pp for shares), with CI."""
+    """The tornado's bars: effect per step of each factor in the outcome's unit (pp for shares), with CI.
+
+    `part`: one outcome's rows of `sim.experiments.magnitudes.per_unit` (per_unit, lo, hi per factor)."""
     by_path = {f.path: f for f in factors}
     scale, unit = outcome_unit(outcome)
     rows = []
@@ -94,8 +100,7 @@ def tornado_table(part: pd.DataFrame, outcome, factors) -> pd.DataFrame:
         f = by_path[r.factor]
         k = scale * step(f)
         rows.append({"factor": r.factor, "label": f"{lever_name(f)}  (per +{step(f):g})", "role": r.role,
-                     "effect": k * r.per_unit, "lo": k * r.per_unit_lo, "hi": k * r.per_unit_hi,
-                     "src": r.src, "unit": unit})
+                     "effect": k * r.per_unit, "lo": k * r.lo, "hi": k * r.hi, "unit": unit})
     return pd.DataFrame(rows).assign(size=lambda t: t["effect"].abs()).sort_values("size", kind="stable")
 
 
@@ -126,8 +131,8 @@ def tornado_figure(table: pd.DataFrame, outcome, r2: float):
     return fig
 
 
-def tornado(part: pd.DataFrame, outcome, factors, path: Path) -> str:
-    return save(tornado_figure(tornado_table(part, outcome, factors), outcome, part["r2"].iloc[0]), path)
+def tornado(part: pd.DataFrame, outcome, factors, r2: float, path: Path) -> str:
+    return save(tornado_figure(tornado_table(part, outcome, factors), outcome, r2), path)
 
 
 @styled
