@@ -11,7 +11,7 @@ import pandas as pd
 
 from sim.errors import UserError
 from sim.model.model import FactoryShiftModel
-from sim.output import staged_files, to_json
+from sim.output import results_folder, to_json
 from sim.provenance import git_commit, library_versions, now_iso
 from sim.scenarios.scenario import Scenario, load_scenario
 
@@ -57,6 +57,7 @@ def run_scenario(scenario: Scenario | str | Path = "baseline", *, seed=None, fir
     model.run(until)
     wall = time.perf_counter() - t0
     manifest = {
+        "command": "run",
         "scenario": scenario.name,
         "scenario_path": str(scenario.path) if scenario.path else None,
         "title": scenario.title,
@@ -88,14 +89,15 @@ def check_run_options(scenario: Scenario, *, seed=None, firms=None, until=None) 
         raise UserError(errors)
 
 
-def write_results(result: RunResult, out_dir: str | Path, plot=True) -> Path:
+def write_results(result: RunResult, out_dir: str | Path, plot=True, force: bool = False) -> Path:
     """Write countries.csv, flows.csv, manifest.json (and firms.parquet, and the figures: shares,
     automation and relocations as PNG + SVG; `plot` may be a `sim.plots.RunPlots` with their options).
 
-    Files are staged in a temporary folder inside `out_dir` and moved in one by one
-    (`sim.output.staged_files`), so a crash never leaves a half-written file behind.
+    The folder is built aside and swapped in whole (`sim.output.results_folder`): readers
+    see the old result or the new one, never a mix. A folder written by another command is
+    refused unless `force`.
     """
-    with staged_files(out_dir) as tmp:
+    with results_folder(out_dir, "run", force=force) as tmp:
         result.countries.to_csv(tmp / "countries.csv", index=False, float_format="%.17g")
         result.flows.to_csv(tmp / "flows.csv", index=False)
         if result.firms is not None:

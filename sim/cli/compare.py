@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sim.errors import UserError
 from sim.experiments.compare import DEFAULT_COUNTRIES, check_options, compare
-from sim.output import ensure_out_dir
+from sim.output import FORCE_HELP, check_target
 from sim.scenarios.scenario import load_scenario
 
 
@@ -29,6 +29,7 @@ def add_parser(sub) -> None:
     p.add_argument("--no-plot", action="store_true", help="skip the figures (compare and relocations, PNG + SVG)")
     p.add_argument("--shared-y", action="store_true",
                    help="one y scale for every country's panels (default: each country its own)")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(func=run_cli)
 
 
@@ -48,11 +49,11 @@ def run_cli(args) -> int:
         raise UserError(errors)
     if args.out is not None:  # a bad folder fails now, not after the runs (options first: nothing written)
         check_options(loaded, args.replicates, args.year, args.firms, args.workers, countries, args.seed)
-        ensure_out_dir(args.out)
+        check_target(args.out, "compare", args.force)
     result = compare(loaded, replicates=args.replicates, year=args.year, firms=args.firms, workers=args.workers,
                      countries=countries, base_seed=args.seed)
     out = args.out or Path("results") / "compare" / "-vs-".join(result.scenarios)
-    result.write(out, plot=not args.no_plot, shared_y=args.shared_y)
+    result.write(out, plot=not args.no_plot, shared_y=args.shared_y, force=args.force)
     print(result.format_table())
     if not result.costs.empty:
         from sim.experiments.magnitudes import format_scenario_costs

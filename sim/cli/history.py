@@ -11,7 +11,7 @@ from sim.errors import UserError
 from sim.history import fit
 from sim.history import start as history
 from sim.history.hindcast import hindcast, load_params
-from sim.output import ensure_out_dir
+from sim.output import FORCE_HELP, check_file_target, check_target, results_file
 
 
 def add_parser(sub) -> None:
@@ -33,6 +33,7 @@ def add_parser(sub) -> None:
     p.add_argument("--quick", action="store_true", help="a small fit that finishes in well under a minute")
     p.add_argument("--out", type=Path, help="overlay file to write (default results/calibrated_UNTIL.toml)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--force", action="store_true", help="replace --out even if it is not a calibration overlay")
     p.set_defaults(func=run_calibrate)
 
     h = sub.add_parser(
@@ -52,7 +53,19 @@ def add_parser(sub) -> None:
     h.add_argument("--no-restart", action="store_true",
                    help="skip the second model forecast started from the observed shares at --until")
     h.add_argument("--no-plot", action="store_true", help="skip hindcast.png")
+    h.add_argument("--force", action="store_true", help=FORCE_HELP)
     h.set_defaults(func=run_hindcast)
+
+
+def is_overlay(path: Path) -> bool:
+    """Whether `path` is a calibration overlay (what `calibrate --out` may replace without --force)."""
+    import tomllib
+
+    try:
+        meta = tomllib.loads(path.read_text(encoding="utf-8")).get("meta")
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(meta, dict) and isinstance(meta.get("calibration"), dict)
 
 
 def _check_positive(**options) -> None:
@@ -75,15 +88,12 @@ def run_calibrate(args) -> int:
     settings = make(start=args.start, until=args.until, seed=args.seed, workers=args.workers, **chosen)
     fit.check_params(settings.params)                                    # before any work
     out = args.out or Path("results") / f"calibrated_{args.until}.toml"
-    if out.is_dir():
-        raise UserError(f"--out: {out}: is a folder; give a file name")
-    ensure_out_dir(out.parent)
+    check_file_target(out, option="--out", ours=is_overlay, what="a calibration overlay", force=args.force)
     observed = history.observed_shares(args.start, args.until)          # nothing after --until
     result = fit.fit(observed, settings, progress=not args.quiet)
     command = "factoryshift calibrate " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["calibrate"] else [])
-    tmp = out.with_name(f".tmp-{os.getpid()}-{out.name}.part")
-    tmp.write_text(fit.overlay_text(result, command.strip()), encoding="utf-8")
-    os.replace(tmp, out)
+    with results_file(out, option="--out", ours=is_overlay, what="a calibration overlay", force=args.force) as tmp:
+        tmp.write_text(fit.overlay_text(result, command.strip()), encoding="utf-8")
     print(f"J = {result.objective:.4f} pp over {args.start + 1}-{args.until} ({result.evaluations} runs of "
           f"{settings.seeds} x {settings.firms:,} firms, {result.seconds:.0f} s)")
     for name, value in result.values.items():
@@ -102,10 +112,10 @@ def run_hindcast(args) -> int:
         print(f"warning: {path} was fitted to data up to {fitted} but --until is {args.until}, {why}", file=sys.stderr)
     firms = args.firms or (record["firms"] if isinstance(record.get("firms"), int) and record["firms"] >= 10
                            else 2000)
-    out = ensure_out_dir(args.out or Path("results") / "hindcast")
+    out = check_target(args.out or Path("results") / "hindcast", "hindcast", args.force)
     result = hindcast(params, start=args.start, until=args.until, to=args.to, seeds=args.seeds, firms=firms,
                       seed=args.seed, restart=not args.no_restart, params_file=str(path))
-    result.write(out, plot=not args.no_plot)
+    result.write(out, plot=not args.no_plot, force=args.force)
     print(result.format_errors())
     print(f"results written to {out}/")
     return 0

@@ -8,7 +8,7 @@ import pandas as pd
 
 from sim.api import check_run_options, run_scenario, write_results
 from sim.errors import UserError, did_you_mean
-from sim.output import ensure_out_dir
+from sim.output import FORCE_HELP, check_target
 from sim.plots import RunPlots
 from sim.scenarios.scenario import load_scenario
 
@@ -28,6 +28,7 @@ def add_parser(sub) -> None:
                         "from --seed, as in compare); countries.csv stays the single run (default 1)")
     p.add_argument("--scale", choices=("linear", "log"), default="linear",
                    help="y axis of the figures: log keeps small countries readable (default linear)")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--record-firms", action="store_true", help="also write firms.parquet (every firm, every year)")
     p.set_defaults(func=run)
 
@@ -60,12 +61,12 @@ def run(args) -> int:
     scenario = load_scenario(args.scenario)
     check_run_options(scenario, seed=args.seed, firms=args.firms, until=args.until)
     options = plot_options(args, scenario)
-    out = ensure_out_dir(args.out or Path("results") / scenario.name)  # fails before the work, not after
+    out = check_target(args.out or Path("results") / scenario.name, "run", args.force)  # before the work
     result = run_scenario(scenario, seed=args.seed, firms=args.firms, until=args.until,
                           record_firms=args.record_firms)
     if args.replicates > 1 and not args.no_plot:
         options.replicates = replicate_runs(scenario, args)
-    write_results(result, out, plot=False if args.no_plot else options)
+    write_results(result, out, plot=False if args.no_plot else options, force=args.force)
     table = result.summary()
     first, last = table.columns[1], table.columns[2]
     print(f"{scenario.title}  (seed {result.manifest['seed']}, {result.manifest['firms']:,} firms, "

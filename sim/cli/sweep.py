@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from sim.errors import UserError
-from sim.output import ensure_out_dir
+from sim.output import ensure_out_dir, staged_outputs
 
 EXECUTORS = ("serial", "process", "dask")
 
@@ -74,8 +74,6 @@ def sweep(args) -> int:
               f"{out}/runs/*.failed.json. Running the same command again retries them.")
     if not summary.remaining and not args.no_analyze:
         if summary.ok:
-            from sim.experiments.analysis import analyze as write_analysis
-
             print(f"analysis written to {write_analysis(out)}")
         else:
             print("no analysis: no run succeeded")
@@ -138,9 +136,27 @@ def _dask(workers: int, scheduler: str | None):
 
 
 def analyze(args) -> int:
-    from sim.experiments.analysis import analyze as write_analysis
-
     if not (args.dir / "manifest.json").is_file():
         raise UserError(f"{args.dir}: not a sweep folder (no manifest.json)")
     print(f"analysis written to {write_analysis(args.dir)}")
     return 0
+
+
+#: What `sim.experiments.analysis.analyze` writes into a sweep folder.
+ANALYSIS_OUTPUTS = ("analysis.md", "analysis", "plots")
+
+
+def write_analysis(out: Path) -> Path:
+    """The analysis, written aside and swapped in (`sim.output.staged_outputs`): a kill or a full
+    disk leaves the previous analysis whole, never a truncated figure."""
+    from sim.experiments.analysis import analyze as analyse_into
+    from sim.experiments.store import load_sweep, repair_tables
+
+    load_sweep(out)                     # a one-line error for a folder that is not a sweep
+    repair_tables(out)
+    with staged_outputs(out, ANALYSIS_OUTPUTS, option="analyze") as view:
+        try:
+            analyse_into(view)
+        except UserError as exc:   # name the sweep folder, not the hidden view
+            raise UserError([m.replace(str(view), str(out)) for m in exc.messages]) from None
+    return out / "analysis.md"

@@ -23,7 +23,7 @@ import pandas as pd
 from sim.errors import UserError, did_you_mean
 from sim.experiments.magnitudes import scenario_costs
 from sim.experiments.parallel import process_pool, single_threaded_blas
-from sim.output import staged_files, to_json
+from sim.output import results_folder, to_json
 from sim.scenarios.scenario import Scenario, load_scenario
 
 #: Countries shown by default: the essay's protagonists and the relocation destinations.
@@ -85,10 +85,11 @@ class CompareResult:
                              f"{100 * r.share_p95:>7.2f}%{diff:>11}{band:>24}".rstrip())
         return "\n".join(lines)
 
-    def write(self, out_dir: str | Path, plot: bool = True, shared_y: bool = False) -> Path:
+    def write(self, out_dir: str | Path, plot: bool = True, shared_y: bool = False, force: bool = False) -> Path:
         """compare.csv, replicates.csv, flows.csv, manifest.json and the figures (compare and
-        relocations, PNG + SVG; `shared_y`: one y scale for every country), moved in atomically."""
-        with staged_files(out_dir) as tmp:
+        relocations, PNG + SVG; `shared_y`: one y scale for every country), swapped in whole
+        (`sim.output.results_folder`; a folder of another command is refused unless `force`)."""
+        with results_folder(out_dir, "compare", force=force) as tmp:
             self.table.to_csv(tmp / "compare.csv", index=False, float_format="%.8g")
             self.runs.to_csv(tmp / "replicates.csv", index=False, float_format="%.8g")
             if not self.costs.empty:

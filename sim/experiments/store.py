@@ -23,11 +23,11 @@ from pathlib import Path
 
 from sim.errors import UserError
 from sim.experiments.experiment import Experiment, parse_experiment
-from sim.output import to_json
+from sim.output import SWEEP_FORMAT, locked, to_json
 from sim.provenance import git_commit, library_versions, now_iso
 from sim.scenarios.scenario import Scenario
 
-FORMAT = "factoryshift-sweep/1"
+FORMAT = SWEEP_FORMAT
 META_KEY = b"factoryshift"
 BATCH = 64          # runs per batch of rows when (re)building the tables
 
@@ -155,27 +155,23 @@ def prepare(out: Path, experiment: Experiment, session: dict) -> dict:
 
 
 class Lock:
-    """An exclusive lock on the sweep folder (released by the OS if the process dies)."""
+    """An exclusive lock on the sweep folder (`sim.output.locked`: dropped by the kernel when the
+    coordinator dies, never inherited by its forked workers, so orphans cannot block a resume)."""
 
     def __init__(self, out: Path):
-        self.path, self.fh = out / ".lock", None
+        self.path, self._held = out / ".lock", None
 
     def __enter__(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = open(self.path, "a")
+        self._held = locked(self.path, str(self.path.parent))
         try:
-            import fcntl
-
-            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:  # pragma: no cover - not POSIX
-            pass
-        except BlockingIOError:
-            self.fh.close()
+            self._held.__enter__()
+        except UserError:
             raise UserError(f"{self.path.parent}: another sweep is writing to this folder") from None
         return self
 
     def __exit__(self, *exc):
-        self.fh.close()
+        return self._held.__exit__(*exc)
 
 
 def store(out: Path, result: dict) -> None:
@@ -188,6 +184,48 @@ def store(out: Path, result: dict) -> None:
             os.remove(run_path(out, run_id, failed=True))
     else:
         atomic_write(run_path(out, run_id, failed=True), (json.dumps(record, indent=1) + "\n").encode())
+
+
+def damage(out: Path, run_id: int, failed: bool = False) -> str | None:
+    """Why run `run_id`'s file cannot be used (a power loss can leave it empty or torn), or None."""
+    path = run_path(out, run_id, failed)
+    try:
+        if os.path.getsize(path) == 0:
+            return "empty file"
+        record = read_record(out, run_id, failed)
+    except Exception as exc:  # any reader failure means the file is unusable; say which
+        return f"unreadable: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+    if not isinstance(record, dict) or record.get("run_id") != run_id or \
+            record.get("status") != ("failed" if failed else "ok"):
+        return "its record does not describe this run"
+    return None
+
+
+def quarantine_damaged(out: Path, n_runs: int) -> list[str]:
+    """Move unusable run files to DIR/quarantine/ (so the resume runs them again); one warning each."""
+    runs_dir = os.path.join(out, "runs")
+    try:
+        names = [e.name for e in os.scandir(runs_dir) if not e.name.startswith(".")]
+    except FileNotFoundError:
+        return []
+    warnings = []
+    for name in sorted(names):
+        stem, _, ext = name.partition(".")
+        if not stem.isdigit() or ext not in ("parquet", "failed.json") or int(stem) >= n_runs:
+            continue
+        run_id, failed = int(stem), ext == "failed.json"
+        problem = damage(out, run_id, failed)
+        if problem is None:
+            continue
+        dest = os.path.join(out, "quarantine", name)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        suffix = 1
+        while os.path.exists(dest):
+            dest, suffix = os.path.join(out, "quarantine", f"{name}.{suffix}"), suffix + 1
+        os.replace(run_path(out, run_id, failed), dest)
+        warnings.append(f"warning: {run_path(out, run_id, failed)}: damaged ({problem}); moved to {dest}, "
+                        f"run {run_id} runs again")
+    return warnings
 
 
 def read_record(out: Path, run_id: int, failed: bool = False) -> dict:
@@ -232,7 +270,12 @@ def build_tables(out: Path, experiment: Experiment) -> None:
             status = run_status(out, run_id)
             if status is None:
                 continue
-            rec = read_record(out, run_id, failed=status == "failed")
+            try:
+                rec = read_record(out, run_id, failed=status == "failed")
+            except Exception:  # unreadable: say which file, and how to repair it
+                problem = damage(out, run_id, status == "failed")
+                raise UserError(f"{run_path(out, run_id, status == 'failed')}: damaged ({problem}); run the same "
+                                f"`factoryshift sweep` command again to quarantine and re-run it") from None
             key = {"run_id": run_id, "sample": rec["sample"], "replicate": rec["replicate"]}
             rows["runs"].append({**key, "seed_entropy": rec["seed_entropy"],
                                  "spawn_key": json.dumps(rec["spawn_key"]), **rec["values"], "status": rec["status"],
@@ -253,6 +296,26 @@ def build_tables(out: Path, experiment: Experiment) -> None:
             writer.close()
     for name, path in tmp.items():
         os.replace(path, out / f"{name}.parquet")
+
+
+TABLES = ("runs", "outcomes", "trajectories")
+
+
+def repair_tables(out: Path) -> None:
+    """Rebuild the derived tables if one is damaged (they are derived: runs/ holds the truth)."""
+    import pyarrow.parquet as pq
+
+    for name in TABLES:
+        path = out / f"{name}.parquet"
+        if not path.exists():
+            continue
+        try:
+            pq.read_schema(path)
+        except Exception:  # any reader failure: the table is unusable, and rebuilt below
+            experiment, _ = load_sweep(out)
+            with Lock(out):
+                build_tables(out, experiment)
+            return
 
 
 def read_table(source, columns=None):

@@ -31,6 +31,7 @@ from sim.experiments.store import (
     count_runs,
     load_sweep,
     prepare,
+    quarantine_damaged,
     read_record,
     read_table,
     run_path,
@@ -74,7 +75,7 @@ def simulate(task: Task):
         raise RuntimeError(f"injected failure of run {task.run_id} ({FAIL_ENV}, a testing aid)")
     scenario = apply_overrides(task.base, task.overrides, source=f"run {task.run_id}")
     seed = np.random.SeedSequence(task.entropy, spawn_key=task.spawn_key)
-    with single_threaded_blas():
+    with single_threaded_blas(), np.errstate(all="ignore"):   # sim.model.health reports non-finite values
         model = FactoryShiftModel(scenario, seed=seed, firms=task.firms)
         model.run()
     return model.recorder.countries()
@@ -224,6 +225,8 @@ def run_sweep(experiment: Experiment, out: str | Path, executor: cf.Executor | N
     t0 = time.perf_counter()
     with Lock(out):
         prepare(out, experiment, session)
+        for warning in quarantine_damaged(out, experiment.n_runs):
+            print(warning, file=sys.stderr)
         skipped, _ = count_runs(out, experiment.n_runs)
         todo_n = experiment.n_runs - skipped
         if limit is not None:

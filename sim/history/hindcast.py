@@ -34,7 +34,7 @@ from sim.errors import UserError
 from sim.experiments.compare import replicate_seeds
 from sim.history import start as history
 from sim.history.fit import replicate_shares
-from sim.output import staged_files, to_json
+from sim.output import results_folder, to_json
 from sim.provenance import git_commit, library_versions, now_iso
 from sim.scenarios import parameters as P
 from sim.scenarios.scenario import bundled_dir, check_path
@@ -133,17 +133,18 @@ class HindcastResult:
                      "GDP-scaled and restart use observed GDP after the cutoff, as the model does.")
         return "\n".join(lines)
 
-    def write(self, out_dir: str | Path, plot: bool = True) -> Path:
+    def write(self, out_dir: str | Path, plot: bool = True, force: bool = False) -> Path:
         from sim import plots
 
         extra = [c for c in EXTRA_COLUMNS if c in self.table]
-        with staged_files(out_dir) as tmp:
+        with results_folder(out_dir, "hindcast", force=force) as tmp:
             self.table[COLUMNS].to_csv(tmp / "hindcast.csv", index=False, float_format="%.8g")
             self.table[extra].to_csv(tmp / "extra.csv", index=False, float_format="%.8g")
             self.errors.to_csv(tmp / "errors.csv", index=False, float_format="%.6g")
             if plot:
                 plots.hindcast(self.table, self.manifest["until"], tmp / "hindcast.png")
-            (tmp / "manifest.json").write_text(to_json(self.manifest))
+            files = sorted(p.name for p in tmp.iterdir()) + ["manifest.json"]
+            (tmp / "manifest.json").write_text(to_json(dict(self.manifest, files=files)))
         return Path(out_dir)
 
 
@@ -185,7 +186,7 @@ def hindcast(params: dict[str, float] | None = None, *, start: int = history.FIR
             columns[f"restart_share_{name}"] = np.vstack([pad, stat]).ravel()
     table = pd.DataFrame(columns)
     manifest = {
-        "from": start, "until": until, "to": to, "test_years": f"{until + 1}–{to}",
+        "command": "hindcast", "from": start, "until": until, "to": to, "test_years": f"{until + 1}–{to}",
         "seeds": seeds, "base_seed": seed, "firms": firms, "restart": restart, "params": params or {},
         "params_file": params_file, "versions": library_versions(), "git_commit": git_commit(), "created": now_iso(),
     }
