@@ -5,6 +5,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+#: Longest message printed: a value quoted from a file can be any size.
+MAX_MESSAGE = 1000
+
 
 class UserError(Exception):
     """Bad input from the user (a file, a key, a value). The CLI prints it and exits 2.
@@ -14,8 +17,15 @@ class UserError(Exception):
     """
 
     def __init__(self, messages: str | Iterable[str]):
-        self.messages = [messages] if isinstance(messages, str) else list(messages)
+        self.messages = [one_line(m) for m in ([messages] if isinstance(messages, str) else messages)]
         super().__init__("\n".join(self.messages))
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and other control characters escaped: a key such as "USA\\n" taken
+    from a file must not split the one-line message that names it."""
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 1] + "…"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

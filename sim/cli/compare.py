@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim import inputs
 from sim.errors import UserError
 from sim.experiments.compare import DEFAULT_COUNTRIES, check_options, compare
 from sim.output import FORCE_HELP, check_target
@@ -25,7 +26,8 @@ def add_parser(sub) -> None:
     p.add_argument("--countries", help="comma-separated country codes for the table and plot "
                                        f"(default {','.join(DEFAULT_COUNTRIES)})")
     p.add_argument("--firms", type=int, help="firms per run (default: each scenario's run.firms)")
-    p.add_argument("--seed", type=int, help="base seed of the replicate seeds (default: the first scenario's run.seed)")
+    p.add_argument("--seed", type=inputs.seed,
+                   help="base seed of the replicate seeds (default: the first scenario's run.seed)")
     p.add_argument("--no-plot", action="store_true", help="skip the figures (compare and relocations, PNG + SVG)")
     p.add_argument("--shared-y", action="store_true",
                    help="one y scale for every country's panels (default: each country its own)")

@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from sim import inputs
 from sim.errors import UserError
 from sim.history import fit
 from sim.history import start as history
@@ -28,7 +29,8 @@ def add_parser(sub) -> None:
                                     f"{','.join(fit.DEFAULT_PARAMS)}; also: q0)")
     p.add_argument("--maxiter", type=int, help="generations of the optimiser (default 40; quick 5)")
     p.add_argument("--popsize", type=int, help="population per parameter (default 6; quick 4)")
-    p.add_argument("--seed", type=int, default=fit.Settings.seed, help="seed of the optimiser and the replicates")
+    p.add_argument("--seed", type=inputs.seed, default=fit.Settings.seed,
+                   help="seed of the optimiser and the replicates")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="local processes (default 2)")
     p.add_argument("--quick", action="store_true", help="a small fit that finishes in well under a minute")
     p.add_argument("--out", type=Path, help="overlay file to write (default results/calibrated_UNTIL.toml)")
@@ -42,13 +44,14 @@ def add_parser(sub) -> None:
                     "world MVA share, MAE and RMSE) after --until, next to persistence, linear-trend and GDP-scaled "
                     "forecasts and the model restarted from the observed shares at --until. Writes hindcast.csv, "
                     "extra.csv, errors.csv, hindcast.png and manifest.json.")
-    h.add_argument("--params", help="calibration overlay (default: scenarios/calibrated_UNTIL.toml)")
+    h.add_argument("--params", type=inputs.file_path,
+                   help="calibration overlay (default: scenarios/calibrated_UNTIL.toml)")
     h.add_argument("--from", dest="start", type=int, default=history.FIRST_YEAR)
     h.add_argument("--until", type=int, default=2015, help="data cutoff of the fit (default 2015)")
     h.add_argument("--to", type=int, default=history.LAST_YEAR, help="last year (default 2024)")
     h.add_argument("--seeds", type=int, default=20, help="replicate runs (default 20)")
     h.add_argument("--firms", type=int, help="firms per run (default: the calibration's, else 2000)")
-    h.add_argument("--seed", type=int, default=fit.Settings.seed, help="base seed of the replicates")
+    h.add_argument("--seed", type=inputs.seed, default=fit.Settings.seed, help="base seed of the replicates")
     h.add_argument("--out", type=Path, help="output folder (default results/hindcast/)")
     h.add_argument("--no-restart", action="store_true",
                    help="skip the second model forecast started from the observed shares at --until")

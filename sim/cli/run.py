@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim import inputs
 from sim.api import check_run_options, run_scenario, write_results
 from sim.errors import UserError, did_you_mean
 from sim.output import FORCE_HELP, check_target
@@ -18,7 +19,7 @@ def add_parser(sub) -> None:
                        description="Run one scenario. SCENARIO is a bundled name or a path to a .toml file.")
     p.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO")
     p.add_argument("--out", type=Path, help="output folder (default results/<scenario>/)")
-    p.add_argument("--seed", type=int, help="random seed (default: the scenario's run.seed)")
+    p.add_argument("--seed", type=inputs.seed, help="random seed (default: the scenario's run.seed)")
     p.add_argument("--firms", type=int, help="number of firms (default: the scenario's run.firms)")
     p.add_argument("--until", type=int, metavar="YEAR", help="stop after this year")
     p.add_argument("--no-plot", action="store_true", help="skip the figures (PNG + SVG)")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from sim.errors import UserError, did_you_mean
 from sim.experiments import designs, policies
 from sim.experiments.designs import DESIGNS, Design, Factor
 from sim.experiments.outcomes import Outcome, parse_outcomes
+from sim.inputs import duplicates, parse_toml, read_text
 from sim.scenarios import parameters as P
 from sim.scenarios.check import Checker, type_name
 from sim.scenarios.scenario import Scenario, check_path, load_scenario, locate, validate
@@ -172,22 +172,14 @@ def apply_overrides(scenario: Scenario, overrides: dict, source: str) -> Scenari
 def load_experiment(ref: str | Path) -> Experiment:
     """Load a bundled experiment by name or an experiment file by path."""
     path = ref if isinstance(ref, Path) else locate(str(ref), "experiments")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text") from None
+    text = read_text(path)
     return parse_experiment(text, source=str(path), name=path.stem, base_dir=path.parent)
 
 
 def parse_experiment(text: str, *, source: str, name: str, base_dir: Path | None = None,
                      scenario: Scenario | None = None) -> Experiment:
     """Parse and validate an experiment's TOML text; `scenario` skips resolving its scenario reference."""
-    try:
-        tree = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{source}: invalid TOML: {exc}") from None
+    tree = parse_toml(text, source)
     c = Checker(source)
     c.keys(tree, TOP_KEYS, "")
     head = tree.get("experiment")
@@ -371,6 +363,8 @@ def _factor(c: Checker, table: str, path: str, spec: object, role: str, kind: st
     if not (isinstance(also, list) and all(isinstance(a, str) for a in also)):
         c.add(f"{where}.also", "must be a list of dotted paths")
         also = []
+    for twice in duplicates([path, *also]):
+        c.add(f"{where}.also", f"lists {twice} twice")
     for other in also:
         problem = _path_problem(other, data)
         if problem:

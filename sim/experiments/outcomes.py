@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.errors import did_you_mean
+from sim.inputs import duplicates
 from sim.model.record import COUNTRY_COLUMNS
 from sim.scenarios.check import Checker
 
@@ -25,7 +26,7 @@ ADDITIVE = ("production_share", "output_usd", "employment", "labor_supply", "fir
             "adopters", "subsidy_requested_usd", "subsidy_spent_usd", "ai_fund_usd", "reshoring_spent_usd",
             "relocations_in", "relocations_out")
 RESERVED = ("run_id", "sample", "replicate", "year", "status", "error", "seconds", "seed_entropy", "spawn_key")
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")   # fullmatch: "x\n" is not a name
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def parse_outcomes(c: Checker, table: object, data: dict) -> list[Outcome]:
     out = []
     for name, spec in table.items():
         where = f"outcomes.{name}"
-        if not NAME.match(name) or name in RESERVED:
+        if not NAME.fullmatch(name) or name in RESERVED:
             c.add(where, "outcome names are identifiers (letters, digits, _) other than "
                   + ", ".join(RESERVED))
             continue
@@ -111,6 +112,8 @@ def parse_outcomes(c: Checker, table: object, data: dict) -> list[Outcome]:
             for code in countries:
                 if code not in codes:
                     c.add(f"{where}.country", f"unknown country {code!r}" + did_you_mean(code, codes))
+            for code in duplicates(countries):
+                c.add(f"{where}.country", f"lists {code} twice (a sum counts each country once)")
             if len(countries) > 1 and metric in METRICS and metric not in ADDITIVE:
                 c.add(f"{where}.country", f"{metric} cannot be summed over countries; use one country")
         year, stat, years = spec.get("year"), spec.get("stat"), spec.get("years")

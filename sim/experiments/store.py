@@ -211,7 +211,7 @@ def quarantine_damaged(out: Path, n_runs: int) -> list[str]:
     warnings = []
     for name in sorted(names):
         stem, _, ext = name.partition(".")
-        if not stem.isdigit() or ext not in ("parquet", "failed.json") or int(stem) >= n_runs:
+        if not (stem.isascii() and stem.isdigit()) or ext not in ("parquet", "failed.json") or int(stem) >= n_runs:
             continue
         run_id, failed = int(stem), ext == "failed.json"
         problem = damage(out, run_id, failed)

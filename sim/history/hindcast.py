@@ -22,7 +22,6 @@ and two more that see what the model sees after the cutoff (observed GDP drives 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from sim.errors import UserError
 from sim.experiments.compare import replicate_seeds
 from sim.history import start as history
 from sim.history.fit import replicate_shares
+from sim.inputs import load_toml
 from sim.output import results_folder, to_json
 from sim.provenance import git_commit, library_versions, now_iso
 from sim.scenarios import parameters as P
@@ -97,12 +97,7 @@ def load_params(path: str | Path | None, until: int) -> tuple[dict[str, float], 
             raise UserError(f"--params: no calibration ships for --until {until}; run `factoryshift calibrate "
                             f"--until {until} --out FILE` and pass --params FILE")
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"--params: {path}: no such file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not valid TOML: {exc}") from None
+    data = load_toml(path, "--params")
     model = data.get("model")
     if not isinstance(model, dict) or not model:
         raise UserError(f"{path}: model: missing (a calibration overlay sets [model] parameters)")

@@ -11,9 +11,13 @@ import re
 from pathlib import Path
 
 from sim.errors import did_you_mean
+from sim.inputs import is_year, single_line
 from sim.scenarios import parameters as P
 
-COUNTRY_CODE = re.compile(r"^[A-Z]{3}$")
+#: Always used with fullmatch: "USA\n" is not a code ($ would match before the final newline).
+COUNTRY_CODE = re.compile(r"[A-Z]{3}")
+#: The years a scenario may name (year tables, schedules).
+YEARS = (1900, 2200)
 
 
 class Checker:
@@ -53,6 +57,8 @@ class Checker:
         elif kind == "str":
             if not isinstance(value, str):
                 self.add(path, f"must be a string, got {type_name(value)}")
+            elif not value.strip() or not single_line(value):
+                self.add(path, f"must be one line of text, got {value!r}")
             elif param.choices and value not in param.choices:
                 self.add(path, f"must be one of {', '.join(param.choices)}, got '{value}'"
                          + did_you_mean(value, param.choices))
@@ -61,7 +67,7 @@ class Checker:
         elif kind == "tariffs":
             if self.table(value, path):
                 for origin, rate in value.items():
-                    if origin != "default" and not COUNTRY_CODE.match(str(origin)):
+                    if origin != "default" and not COUNTRY_CODE.fullmatch(str(origin)):
                         self.add(join(path, origin), "must be `default` or a 3-letter country code")
                     else:
                         self.number(rate, join(path, origin), param)
@@ -94,9 +100,9 @@ class Checker:
             return
         if not value:
             self.add(path, "needs at least one year")
-        for year, number in value.items():
-            if not str(year).isdigit() or not 1900 <= int(year) <= 2200:
-                self.add(join(path, year), "keys must be years (1900–2200)")
+        for year, number in value.items():   # plain 4-digit keys, so no year can be written twice ("02030")
+            if not is_year(year) or not YEARS[0] <= int(year) <= YEARS[1]:
+                self.add(join(path, year), f"keys must be years ({YEARS[0]}–{YEARS[1]}), written as 4 digits")
             else:
                 self.number(number, join(path, year), param)
 
@@ -117,6 +123,8 @@ def check_file_tree(tree: dict, source: str) -> list[str]:
                 c.table(val, "meta.calibration")
             elif key in P.META_KEYS and not isinstance(val, str):
                 c.add(join("meta", key), f"must be a string, got {type_name(val)}")
+            elif key == "title" and not single_line(val):
+                c.add("meta.title", f"must be one line of text, got {val!r}")
     for section, params in (("run", P.RUN), ("model", P.MODEL)):
         if section in tree and c.table(tree[section], section):
             c.keys(tree[section], list(params), section)
@@ -126,7 +134,7 @@ def check_file_tree(tree: dict, source: str) -> list[str]:
     if "countries" in tree and c.table(tree["countries"], "countries"):
         for code, country in tree["countries"].items():
             path = join("countries", code)
-            if not COUNTRY_CODE.match(str(code)):
+            if not COUNTRY_CODE.fullmatch(str(code)):
                 c.add(path, "country codes are 3 capital letters (ISO 3166 alpha-3 or a documented aggregate)")
             if c.table(country, path):
                 c.keys(country, list(P.COUNTRY), path)
@@ -151,6 +159,8 @@ def check_schedule_entry(c: Checker, entry: dict, path: str) -> None:
     for key in ("from", "to"):
         if key in entry and (isinstance(entry[key], bool) or not isinstance(entry[key], int)):
             c.add(join(path, key), f"must be a year (integer), got {entry[key]!r}")
+        elif key in entry and not YEARS[0] <= entry[key] <= YEARS[1]:
+            c.add(join(path, key), f"must be a year from {YEARS[0]} to {YEARS[1]}, got {entry[key]}")
     shape = entry.get("shape", "step")
     if shape not in P.SCHEDULE_SHAPES:
         c.add(join(path, "shape"), f"must be one of {', '.join(P.SCHEDULE_SHAPES)}, got {shape!r}"
@@ -175,9 +185,13 @@ def lever_param(lever: str) -> P.Param | None:
     if lever in P.LEVERS:
         return P.COUNTRY[lever]
     head, _, origin = lever.partition(".")
-    if head == "tariffs" and (origin == "default" or COUNTRY_CODE.match(origin)):
+    if head == "tariffs" and (origin == "default" or COUNTRY_CODE.fullmatch(origin)):
         return P.COUNTRY["tariffs"]
     return None
+
+
+#: The model never applies a tariff of a market on its own goods (the tariff matrix has a zero diagonal).
+SELF_TARIFF = "a country's tariff on its own goods is never applied; remove it"
 
 
 def check_resolved(tree: dict, source: str, origins: list[tuple[str, int]] | None = None) -> list[str]:
@@ -203,6 +217,8 @@ def check_resolved(tree: dict, source: str, origins: list[tuple[str, int]] | Non
         for origin in country.get("tariffs", {}):
             if origin != "default" and origin not in countries:
                 c.add(f"countries.{code}.tariffs.{origin}", "unknown country" + did_you_mean(origin, codes))
+            elif origin == code:
+                c.add(f"countries.{code}.tariffs.{origin}", SELF_TARIFF)
     shares = [country.get("mva_share") for country in countries.values()]
     if all(isinstance(s, (int, float)) for s in shares) and abs(sum(shares) - 1.0) > 1e-3:
         c.add("countries", f"mva_share must sum to 1 across countries, got {sum(shares):.6f}")
@@ -216,6 +232,8 @@ def check_resolved(tree: dict, source: str, origins: list[tuple[str, int]] | Non
         if lever.startswith("tariffs.") and lever[8:] not in (*codes, "default"):
             c.add_in(where.file(i), f"{where.path(i)}.lever", f"unknown origin {lever[8:]!r}"
                      + did_you_mean(lever[8:], codes))
+        elif lever == f"tariffs.{entry.get('country')}":
+            c.add_in(where.file(i), f"{where.path(i)}.lever", SELF_TARIFF)
     check_overlaps(c, entries, run["end_year"], where)
     return c.errors
 

@@ -8,15 +8,15 @@ present, defaults filled in) or raises `UserError` with every problem found.
 from __future__ import annotations
 
 import copy
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomli_w
 
 from sim.errors import UserError, did_you_mean
+from sim.inputs import load_toml
 from sim.scenarios import parameters as P
-from sim.scenarios.check import COUNTRY_CODE, check_file_tree, check_resolved, lever_param
+from sim.scenarios.check import COUNTRY_CODE, SELF_TARIFF, check_file_tree, check_resolved, lever_param
 
 
 def bundled_dir(kind: str) -> Path:
@@ -37,6 +37,8 @@ def locate(ref: str, kind: str = "scenarios", relative_to: Path | None = None) -
     as_path = Path(ref)
     if relative_to is not None and not as_path.is_absolute():
         as_path = relative_to / as_path
+    if as_path.is_dir():
+        raise UserError(f"{ref}: is a folder, not a .toml file")
     if ref.endswith(".toml") or "/" in ref or as_path.is_file():
         if as_path.is_file():
             return as_path
@@ -51,15 +53,7 @@ def locate(ref: str, kind: str = "scenarios", relative_to: Path | None = None) -
 
 
 def read_toml(path: Path) -> dict:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: invalid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    return load_toml(path)
 
 
 #: Country parameters whose table is one value (a path over years): a child's table
@@ -111,7 +105,7 @@ def _load_chain(path: Path, chain: tuple[tuple[Path, Path], ...]) -> tuple[dict,
         raise UserError(f"{path}: extends: {exc.messages[0]}") from None
     base, base_errors, base_origins = _load_chain(parent_path, (*chain, (resolved, path)))
     for code in tree.get("countries", {}) if isinstance(tree.get("countries"), dict) else ():
-        if code not in base.get("countries", {}) and COUNTRY_CODE.match(str(code)):
+        if code not in base.get("countries", {}) and COUNTRY_CODE.fullmatch(str(code)):
             errors.append(f"{path}: countries.{code}: unknown country (not in '{parent_ref}')"
                           + did_you_mean(code, base.get("countries", {})))
     child = {k: v for k, v in tree.items() if k != "extends"}
@@ -199,6 +193,8 @@ def check_path(data: dict, dotted: str) -> str | None:
         if len(parts) == 4:
             if parts[2] != "tariffs":
                 return "only tariffs take a fourth part (countries.XXX.tariffs.ORIGIN)"
+            if parts[3] == parts[1]:
+                return SELF_TARIFF
             ok = parts[3] == "default" or parts[3] in data["countries"]
             return None if ok else "unknown origin" + did_you_mean(parts[3], data["countries"])
         param = P.COUNTRY.get(parts[2])
