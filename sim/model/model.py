@@ -11,7 +11,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.model import adoption, labor, location, market, record, setup, turnover
+from sim.model import adoption, health, labor, location, market, record, setup, turnover
 from sim.model.countries import Country, CountryState
 from sim.model.draws import Draws
 from sim.model.firms import FirmPopulation, FirmView
@@ -84,6 +84,7 @@ class FactoryShiftModel(mesa.Model):
         moved.apply(f)                           # losses were judged where this year's production took place
         entries, exits = turnover.exit_and_enter(f, ahead, s, self.start, p, draws, self.year)  # 7. entry, exit
         self.recorder.add_year(self.year, values, moved, entries, exits, f)       # 8. record
+        health.check(self)                       # stop at the first non-finite country value (sim/model/health.py)
         if self.year >= self.end_year:
             self.running = False
 
