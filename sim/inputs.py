@@ -92,14 +92,18 @@ def is_year(key: object) -> bool:
 
 
 def duplicates(items: Iterable) -> list:
-    """Values that occur more than once, in order of their second occurrence."""
+    """Values that occur more than once (1 and 1.0 are one value, true and 1 are not), in order of their
+    second occurrence; values from a file can be anything, so unhashable ones compare by their text."""
     seen, twice = set(), []
     for item in items:
-        key = (type(item), item)
-        if key in seen and item not in twice:
-            twice.append(item)
+        try:
+            key = (isinstance(item, bool), item, hash(item))
+        except TypeError:
+            key = ("text", repr(item), 0)
+        if key in seen and key not in twice:
+            twice.append(key)
         seen.add(key)
-    return twice
+    return [key[1] for key in twice]
 
 
 def single_line(text: str) -> bool:

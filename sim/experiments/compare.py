@@ -23,6 +23,7 @@ import pandas as pd
 from sim.errors import UserError, did_you_mean
 from sim.experiments.magnitudes import scenario_costs
 from sim.experiments.parallel import process_pool, single_threaded_blas
+from sim.inputs import duplicates
 from sim.output import results_folder, to_json
 from sim.scenarios.scenario import Scenario, load_scenario
 
@@ -200,6 +201,7 @@ def check_options(loaded: list[Scenario], replicates, year, firms, workers, coun
     if countries is None:
         countries = [c for c in DEFAULT_COUNTRIES if c in common] or common
     else:
+        errors += [f"{src}: --countries: lists {code} twice" for code in duplicates(countries)]
         for code in countries:
             if code not in common:
                 errors.append(f"{src}: --countries: unknown country '{code}'" + did_you_mean(code, common)

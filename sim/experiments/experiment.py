@@ -20,7 +20,7 @@ from sim.errors import UserError, did_you_mean
 from sim.experiments import designs, policies
 from sim.experiments.designs import DESIGNS, Design, Factor
 from sim.experiments.outcomes import Outcome, parse_outcomes
-from sim.inputs import duplicates, parse_toml, read_text
+from sim.inputs import duplicates, parse_toml, read_text, single_line
 from sim.scenarios import parameters as P
 from sim.scenarios.check import Checker, type_name
 from sim.scenarios.scenario import Scenario, check_path, load_scenario, locate, validate
@@ -215,6 +215,8 @@ def parse_experiment(text: str, *, source: str, name: str, base_dir: Path | None
     for key in ("title", "description"):
         if key in head and not isinstance(head[key], str):
             c.add(f"experiment.{key}", f"must be a string, got {type_name(head[key])}")
+    if isinstance(head.get("title"), str) and not single_line(head["title"]):
+        c.add("experiment.title", f"must be one line of text, got {head['title']!r}")
     if kind == "grid" and "samples" in head:
         c.add("experiment.samples", "a grid's size comes from its factors' levels; remove samples")
     if kind in ("lhs", "sobol", "morris") and "samples" not in head:
@@ -371,6 +373,7 @@ def _factor(c: Checker, table: str, path: str, spec: object, role: str, kind: st
             c.add(f"{where}.also.{other}", problem)
         elif param_for(other).kind != param.kind:
             c.add(f"{where}.also.{other}", f"is a {param_for(other).kind} parameter, {path} a {param.kind} one")
+    also = [other for other in also if not _path_problem(other, data)]   # the values are checked for these only
     integer = param.kind == "int"
     if "values" in spec:
         c.keys(spec, VALUES_KEYS, where)
@@ -386,7 +389,7 @@ def _factor(c: Checker, table: str, path: str, spec: object, role: str, kind: st
                 for p in (path, *also):
                     c.number(v, f"{where}.values[{i}]" + (f" (for {p})" if p != path else ""), param_for(p),
                              integer=integer)
-        if len(set(values)) != len(values):
+        if duplicates(values):
             c.add(f"{where}.values", "has duplicates")
         elif len(values) < 2:
             c.add(f"{where}.values", "needs at least two values (a single value belongs in [fixed])")

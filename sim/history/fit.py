@@ -29,6 +29,7 @@ from sim.errors import UserError, did_you_mean
 from sim.experiments.compare import replicate_seeds
 from sim.experiments.parallel import process_pool, single_threaded_blas
 from sim.history import start as history
+from sim.inputs import duplicates
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Fit:
 def check_params(names) -> None:
     """Every name is a fittable parameter (one line per unknown name, with a suggestion)."""
     errors = [f"--params: {n!r} is not a fitted parameter" + did_you_mean(n, FIT) for n in names if n not in FIT]
+    errors += [f"--params: {n!r} is given twice" for n in duplicates(names)]
     if not names:
         errors.append("--params: give at least one parameter to fit")
     if errors:

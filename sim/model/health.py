@@ -27,6 +27,10 @@ MAY_BE_INFINITE = ("ai_fund", "ai_fund_usd")
 FAR = 1e6
 #: Parameters named in a message, at most.
 SHOWN = 8
+#: A firm population this many times its start (and above `GROWTH_FLOOR`) stops the run: demand compounding
+#: over a long horizon would otherwise grow it until memory runs out.
+GROWTH_CAP = 100
+GROWTH_FLOOR = 100_000
 
 
 class NumericalInputError(UserError):
@@ -38,7 +42,15 @@ class NumericalBug(RuntimeError):
 
 
 def check(model) -> None:
-    """Raise at the first non-finite per-country value recorded since the last call, or in the state."""
+    """Raise at the first non-finite per-country value recorded since the last call, or in the state,
+    or when the firm population has outgrown what the run was sized for."""
+    firms = len(model.firms)
+    if firms > max(GROWTH_CAP * model.n0, GROWTH_FLOOR):
+        spec = model.spec
+        raise NumericalInputError(
+            f"{spec.path or spec.name}: the firm population grew to {firms:,} in {model.year}, more than {GROWTH_CAP}×"
+            f" the {model.n0:,} of the start (demand growth compounding over the run, firm_count_elasticity = "
+            f"{model.par.get('firm_count_elasticity')}); shorten run.end_year or lower demand_growth")
     rows = getattr(model.recorder, "_rows", None) or {}
     names = model.__dict__.get("_health_names")
     if names is None:   # which arrays to test, found once per model (a few microseconds per step after)

@@ -219,6 +219,9 @@ def check_resolved(tree: dict, source: str, origins: list[tuple[str, int]] | Non
                 c.add(f"countries.{code}.tariffs.{origin}", "unknown country" + did_you_mean(origin, codes))
             elif origin == code:
                 c.add(f"countries.{code}.tariffs.{origin}", SELF_TARIFF)
+    demands = [country.get("demand") for country in countries.values()]
+    if all(isinstance(d, (int, float)) for d in demands) and not sum(demands) > 0:
+        c.add("countries", "demand is 0 in every country: there is no market to produce for")
     shares = [country.get("mva_share") for country in countries.values()]
     if all(isinstance(s, (int, float)) for s in shares) and abs(sum(shares) - 1.0) > 1e-3:
         c.add("countries", f"mva_share must sum to 1 across countries, got {sum(shares):.6f}")

@@ -160,10 +160,11 @@ COUNTRY_PARAMS: tuple[Param, ...] = (
           "sim/data/regions.py: demand_usd", lo=0.0),
     Param("demand_growth", "float", "1/year", 0.025, "Real growth of demand.", "assumption", lo=-0.5, hi=0.5),
     Param("wage", "float", "US$/hour", None, "w_c: fully loaded manufacturing labor cost per hour in start_year.",
-          lo=0.0, lo_open=True),
+          "(bounded: far outside, cost^-θ of the allocation overflows)", lo=0.01, hi=10_000.0),
     Param("wage_growth", "float", "1/year", 0.01, "Trend real wage growth g_c.", lo=-0.5, hi=0.5),
     Param("productivity", "float", "1 (USA = 1)", 1.0,
-          "A_c: labor productivity of production located here, relative to the US.", lo=0.0, lo_open=True),
+          "A_c: labor productivity of production located here, relative to the US.",
+          "assumption (bounded: far outside, cost^-θ of the allocation overflows)", lo=0.001, hi=1000.0),
     Param("productivity_growth", "float", "1/year", 0.01, "Yearly growth of A_c.", lo=-0.5, hi=0.5),
     Param("working_age", "year_table", "million persons", None,
           "WA_c: working-age population (15–64) by year; linear between years, flat outside.",
@@ -172,7 +173,8 @@ COUNTRY_PARAMS: tuple[Param, ...] = (
     Param("robot_density", "float", "robots per 10,000 mfg employees", 0.0,
           "Seeds initial automation (see automation_per_robot_density).", "IFR World Robotics 2024", lo=0.0),
     Param("other_cost", "float", "US$ per US$ of output", 0.75,
-          "O_c: materials, energy and infrastructure per unit of output.", lo=0.0, hi=100.0),
+          "O_c: materials, energy and infrastructure per unit of output (at least 0.05: a unit cost near zero "
+          "overflows the allocation's cost^-θ).", lo=0.05, hi=100.0),
     # --- policy levers (can be scheduled) ----------------------------------------
     Param("ai_subsidy_rate", "float", "share of AI capex", 0.0, "s_c: share of AI capital spending the state pays.",
           lo=0.0, hi=1.0),
