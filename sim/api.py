@@ -89,6 +89,11 @@ def check_run_options(scenario: Scenario, *, seed=None, firms=None, until=None) 
         raise UserError(errors)
 
 
+#: Every file `run` writes (what else is in its folder is the user's, and is kept when it is written again).
+RUN_FILES = ("countries.csv", "flows.csv", "firms.parquet", "shares.png", "shares.svg", "automation.png",
+             "automation.svg", "relocations.png", "relocations.svg", "manifest.json")
+
+
 def write_results(result: RunResult, out_dir: str | Path, plot=True, force: bool = False) -> Path:
     """Write countries.csv, flows.csv, manifest.json (and firms.parquet, and the figures: shares,
     automation and relocations as PNG + SVG; `plot` may be a `sim.plots.RunPlots` with their options).
@@ -97,7 +102,7 @@ def write_results(result: RunResult, out_dir: str | Path, plot=True, force: bool
     see the old result or the new one, never a mix. A folder written by another command is
     refused unless `force`.
     """
-    with results_folder(out_dir, "run", force=force) as tmp:
+    with results_folder(out_dir, "run", outputs=RUN_FILES, force=force) as tmp:
         result.countries.to_csv(tmp / "countries.csv", index=False, float_format="%.17g")
         result.flows.to_csv(tmp / "flows.csv", index=False)
         if result.firms is not None:

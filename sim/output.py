@@ -32,8 +32,8 @@ from sim.errors import UserError
 
 #: Bytes a stage or lock name adds to the folder's name (".NAME.stage-<random>", ".NAME.lock").
 NAME_ROOM = 24
-#: Seconds a writer waits for another writer of the same folder before giving up.
-LOCK_WAIT = 120.0
+#: Seconds a writer waits for another writer of the same folder before giving up (tests shorten it).
+LOCK_WAIT_ENV = "FACTORYSHIFT_LOCK_WAIT"
 #: Testing aid: stop (sleep) at a named point of a transaction so a test can kill the process there.
 HOLD_ENV = "FACTORYSHIFT_TEST_HOLD"
 #: Testing aid: behave as on a file system without renameat2(RENAME_EXCHANGE).
@@ -56,8 +56,8 @@ def name_max(folder: Path) -> int:
 def check_path_length(path: str | Path, option: str) -> None:
     """A name the file system cannot hold, reported before any work (not an ENAMETOOLONG later)."""
     path = Path(path)
-    existing = next((p for p in (path.absolute(), *path.absolute().parents) if p.exists()), Path("/"))
-    limit = name_max(existing if existing.is_dir() else existing.parent) - NAME_ROOM
+    existing = next((p for p in Path(os.path.abspath(path)).parents if _is_dir(p)), Path("/"))
+    limit = name_max(existing) - NAME_ROOM
     for part in path.parts:
         size = len(os.fsencode(part))
         if size > limit:
@@ -66,6 +66,13 @@ def check_path_length(path: str | Path, option: str) -> None:
     size = len(os.fsencode(os.path.abspath(path)))
     if size > 4096 - 2 * NAME_ROOM:
         raise UserError(f"{option}: {path}: the path is too long ({size} bytes)")
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:   # a name too long to look up is no folder
+        return False
 
 
 def ensure_out_dir(path: str | Path, option: str = "--out") -> Path:
@@ -100,7 +107,7 @@ def folder_kind(folder: Path) -> str | None:
     """
     try:
         entries = [e for e in os.listdir(folder) if not e.startswith(".tmp-")]
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     if not [e for e in entries if e != ".lock"]:
         return None
@@ -190,6 +197,15 @@ def locked(path: str | Path, what: str, wait: float = 0.0) -> Iterator[None]:
         os.close(fd)
 
 
+def lock_wait(wait: float | None = None) -> float:
+    if wait is not None:
+        return wait
+    try:
+        return float(os.environ.get(LOCK_WAIT_ENV, 120.0))
+    except ValueError:
+        raise UserError(f"{LOCK_WAIT_ENV}: must be a number of seconds, got {os.environ[LOCK_WAIT_ENV]!r}") from None
+
+
 # ---------------------------------------------------------------------------------- the transaction
 def hold(point: str) -> None:
     """Testing aid (`HOLD_ENV`): stop here, so that a test can kill this process at `point`."""
@@ -263,15 +279,18 @@ def recover(target: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def carry_over(old: Path, stage: Path) -> None:
-    """Entries of the old folder that its writer did not list (the user's own notes) go into the new one.
+def carry_over(old: Path, stage: Path, command: str, outputs: tuple[str, ...] = ()) -> None:
+    """Entries of the old folder that are not results (the user's own notes) go into the new one.
 
-    Hard links where possible: the old folder stays whole until the swap.
+    Results are what the old manifest lists and any name the command writes (`outputs`): a
+    plot left by an earlier run must not survive next to a newer run's data. Only from a folder
+    of the same command: a folder replaced with --force is another command's whole. Hard links
+    where possible: the old folder stays whole until the swap.
     """
-    if not old.is_dir():
+    if folder_kind(old) != command:
         return
     manifest = read_json(old / "manifest.json") or {}
-    written = set(manifest.get("files") or []) | {"manifest.json"}
+    written = set(manifest.get("files") or []) | {"manifest.json", *outputs}
     for entry in os.listdir(old):
         if entry in written or entry.startswith(".tmp-") or (stage / entry).exists():
             continue
@@ -308,13 +327,14 @@ def storage_error(exc: OSError, option: str, out: Path) -> UserError:
 
 
 @contextlib.contextmanager
-def results_folder(out: str | Path, command: str, *, force: bool = False, option: str = "--out",
-                   wait: float = LOCK_WAIT) -> Iterator[Path]:
+def results_folder(out: str | Path, command: str, *, outputs: tuple[str, ...] = (), force: bool = False,
+                   option: str = "--out", wait: float | None = None) -> Iterator[Path]:
     """Yield an empty hidden folder to write `command`'s results into; on success it replaces `out` whole.
 
     Under a lock (``.NAME.lock`` next to `out`): a second writer of the same folder waits
     for the first, and each publishes a whole result. A folder another command wrote is
-    refused (`check_target`) unless `force`. On a storage error (full disk) `out` is left
+    refused (`check_target`) unless `force`. `outputs`: every file name `command` may write
+    (what is not one of them, the user's notes, stays). On a storage error (full disk) `out` is left
     as it was and a one-line `UserError` says why.
     """
     target = Path(os.path.abspath(out))
@@ -323,14 +343,14 @@ def results_folder(out: str | Path, command: str, *, force: bool = False, option
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"{option}: {out}: cannot create the folder: {exc.strerror}") from None
-    with locked(target.parent / f".{target.name}.lock", f"{option}: {out}", wait):
+    with locked(target.parent / f".{target.name}.lock", f"{option}: {out}", lock_wait(wait)):
         recover(target)
         check_target(out, command, force, option)
         stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.stage-", dir=target.parent))
         old = None
         try:
             yield stage
-            carry_over(target, stage)
+            carry_over(target, stage, command, outputs)
             fsync_tree(stage)
             hold("staged")
             old = publish(stage, target)
@@ -372,7 +392,7 @@ def results_file(out: str | Path, *, option: str, ours: Callable[[Path], bool], 
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"{option}: {out}: cannot create its folder: {exc.strerror}") from None
-    with locked(out.parent / f".{out.name}.lock", f"{option}: {out}", LOCK_WAIT):
+    with locked(out.parent / f".{out.name}.lock", f"{option}: {out}", lock_wait()):
         for stale in _siblings(out.parent, out.name, "stage"):
             stale.unlink(missing_ok=True)
         tmp = out.parent / f".{out.name}.stage-{os.getpid()}"
@@ -391,7 +411,7 @@ def results_file(out: str | Path, *, option: str, ours: Callable[[Path], bool], 
 
 @contextlib.contextmanager
 def staged_outputs(folder: str | Path, outputs: tuple[str, ...], *, option: str,
-                   wait: float = LOCK_WAIT) -> Iterator[Path]:
+                   wait: float | None = None) -> Iterator[Path]:
     """Derived outputs written beside a folder's data (the analysis of a sweep), without a torn file.
 
     Yields a hidden view of `folder`: links to every entry but `outputs`. What the caller
@@ -399,7 +419,7 @@ def staged_outputs(folder: str | Path, outputs: tuple[str, ...], *, option: str,
     step (folders swapped whole, then files), under a lock against a second writer.
     """
     folder = Path(folder)
-    with locked(folder / ".outputs.lock", f"{option}: {folder}", wait):
+    with locked(folder / ".outputs.lock", f"{option}: {folder}", lock_wait(wait)):
         for name in outputs:
             recover(folder / name)
         for stale in _siblings(folder, "view", "stage"):

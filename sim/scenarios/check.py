@@ -168,7 +168,8 @@ def check_schedule_entry(c: Checker, entry: dict, path: str) -> None:
     if shape == "ramp" and "to" not in entry:
         c.add(join(path, "to"), "a ramp needs `to` (the year it reaches `value`)")
     frm, to = entry.get("from"), entry.get("to")
-    if isinstance(frm, int) and isinstance(to, int) and to < frm:
+    if all(isinstance(y, int) and not isinstance(y, bool) and YEARS[0] <= y <= YEARS[1] for y in (frm, to)) \
+            and to < frm:
         c.add(join(path, "to"), f"{to} is before from = {frm}")
     lever = entry.get("lever")
     param = lever_param(lever) if isinstance(lever, str) else None

@@ -37,7 +37,7 @@ def locate(ref: str, kind: str = "scenarios", relative_to: Path | None = None) -
     as_path = Path(ref)
     if relative_to is not None and not as_path.is_absolute():
         as_path = relative_to / as_path
-    if as_path.is_dir():
+    if as_path.is_dir() and ("/" in ref or ref.endswith(".toml") or not (bundled_dir(kind) / f"{ref}.toml").is_file()):
         raise UserError(f"{ref}: is a folder, not a .toml file")
     if ref.endswith(".toml") or "/" in ref or as_path.is_file():
         if as_path.is_file():
