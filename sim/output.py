@@ -150,10 +150,21 @@ def check_target(out: str | Path, command: str, force: bool = False, option: str
             what = "an unreadable manifest.json" if kind == "damaged" else f"results of `factoryshift {kind}`"
             raise UserError(f"{option}: {out}: holds {what}; choose another {option}, or add --force to "
                             f"replace them")
-    parent = next((p for p in out.absolute().parents if p.exists()), None)
-    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise UserError(f"{option}: {out}: cannot create the folder in {parent} (not a writable folder)")
+    probe_writable(out, option, "the folder")
     return out
+
+
+def probe_writable(out: Path, option: str, what: str) -> None:
+    """Create (and drop) a file where `out` will go: a read-only or pseudo file system fails now,
+    before the work, not when the results are written."""
+    parent = next((p for p in out.absolute().parents if p.exists()), None)
+    if parent is None or not parent.is_dir():
+        raise UserError(f"{option}: {out}: cannot create {what} in {parent} (not a folder)")
+    try:
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise UserError(f"{option}: {out}: cannot create {what} in {parent}: {exc.strerror or exc}") from None
 
 
 # ---------------------------------------------------------------------------------- locks
@@ -175,7 +186,10 @@ def locked(path: str | Path, what: str, wait: float = 0.0) -> Iterator[None]:
         if time.monotonic() >= deadline:
             raise UserError(f"{what}: another command in this process is writing to it")
         time.sleep(0.05)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise UserError(f"{what}: cannot create the lock file {path}: {exc.strerror or exc}") from None
     try:
         while True:
             try:
@@ -374,9 +388,7 @@ def check_file_target(out: str | Path, *, option: str, ours: Callable[[Path], bo
     if out.exists() and not force and not ours(out):
         raise UserError(f"{option}: {out}: exists and is not {what}; choose another {option}, or add --force "
                         f"to replace it")
-    parent = next((p for p in out.absolute().parents if p.exists()), None)
-    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise UserError(f"{option}: {out}: cannot create it in {parent} (not a writable folder)")
+    probe_writable(out, option, "the file")
     return out
 
 

@@ -85,7 +85,7 @@ def run_calibrate(args) -> int:
         raise UserError(f"--until: {args.until} leaves fewer than 3 fitted years after --from {args.start}")
     chosen = {k: v for k, v in (("seeds", args.seeds), ("firms", args.firms), ("maxiter", args.maxiter),
                                 ("popsize", args.popsize)) if v is not None}
-    if args.params:
+    if args.params is not None:
         chosen["params"] = tuple(n.strip() for n in args.params.split(",") if n.strip())
     make = fit.Settings.quick if args.quick else fit.Settings
     settings = make(start=args.start, until=args.until, seed=args.seed, workers=args.workers, **chosen)
