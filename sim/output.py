@@ -113,7 +113,7 @@ def folder_kind(folder: Path) -> str | None:
         return None
     manifest_path = folder / "manifest.json"
     if not manifest_path.exists():
-        return "other"
+        return "discover" if "discovery.md" in entries else "other"   # discover wrote no manifest at first
     manifest = read_json(manifest_path)
     if manifest is None:
         return "damaged"

@@ -64,11 +64,16 @@ def templates(tmp_path_factory) -> Path:
     """A run folder, a compare folder and a (complete, unanalysed) sweep folder, built once."""
     root = tmp_path_factory.mktemp("templates")
     (root / "tiny.toml").write_text(tiny_experiment())
+    (root / "lhs.toml").write_text(tiny_experiment("lhs", extra="samples = 16").replace(
+        "{ values = [0.0, 0.5] }",
+        "{ min = 0.0, max = 0.5 }\n\"countries.USA.tariffs.CHN\" = { min = 0.0, max = 0.5 }"))
     for argv in (["run", "--firms", "40", "--until", "2026", "--no-plot", "--out", str(root / "run")],
                  ["compare", "baseline", "--replicates", "1", "--firms", "40", "--workers", "1", "--no-plot",
                   "--out", str(root / "compare")],
                  ["sweep", str(root / "tiny.toml"), "--out", str(root / "sweep"), "--executor", "serial",
-                  "--quiet", "--no-analyze"]):
+                  "--quiet", "--no-analyze"],
+                 ["sweep", str(root / "lhs.toml"), "--out", str(root / "lhs"), "--executor", "serial", "--quiet",
+                  "--no-analyze"]):
         assert main(argv) in (0,), argv
     return root
 
@@ -235,6 +240,8 @@ CASES = [
          write("mine.toml", BASE), 2, ("--out: mine.toml: exists and is not a calibration overlay",)),
     Case("calibrate --out a folder", 2, ["calibrate", "--quick", "--out", "r"], copy("run", "r"), 2,
          ("--out: r: is a folder; give a file name",)),
+    Case("discover --out a run folder", 2, ["discover", "lhs", "--outcome", "us", "--top", "0.3", "--out", "r"],
+         chain(copy("lhs"), copy("run", "r")), 2, ("--out: r: holds results of `factoryshift run`",)),
     Case("analyze a run folder", 2, ["analyze", "r"], copy("run", "r"), 2, ("r: not a sweep folder",)),
     Case("run --out the current folder", 2, ["run", *SMALL, "--out", "."], None, 2,
          ("is the current folder, one of its parents or the root",)),
@@ -252,6 +259,11 @@ CASES = [
     Case("a previous run's leftover temporary folder inside the results is dropped", 3, ["run", *SMALL, "--out", "r"],
          chain(copy("run", "r"), write("r/.tmp-abc/countries.csv", "half")), 0, (),
          lambda tmp: not (tmp / "r" / ".tmp-abc").exists() or pytest.fail(".tmp left")),
+    Case("discover into its own folder again", 3, ["discover", "lhs", "--outcome", "us", "--top", "0.3"],
+         lambda tmp, t: (copy("lhs")(tmp, t), main(["discover", "lhs", "--outcome", "us", "--top", "0.5"])), 0,
+         ("discovery written to lhs/discovery/us/discovery.md",), lambda tmp: (
+             no_stage_left(tmp), "top 30%" in (tmp / "lhs/discovery/us/discovery.md").read_text()
+             or pytest.fail("not replaced"))),
     Case("compare into its own folder again", 3, ["compare", "baseline", *COMPARE, "--out", "c"], copy("compare", "c"),
          0, ("results written to c/",), lambda tmp: manifest(tmp / "c" / "manifest.json")["command"] == "compare"),
     Case("analyze leaves no stage and writes a whole analysis", 3, ["analyze", "sw"],

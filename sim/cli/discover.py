@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim.output import FORCE_HELP, check_target
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -28,18 +30,18 @@ def add_parser(sub) -> None:
     p.add_argument("--mass-min", type=float, default=0.05, help="smallest box, as a share of runs (default 0.05)")
     p.add_argument("--cart-depth", type=int, default=3, help="depth of the CART tree (default 3)")
     p.add_argument("--out", type=Path, metavar="OUT", help="output folder (default DIR/discovery/OUTCOME[-POLICY]/)")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from sim.experiments.discover import default_out, discover
-    from sim.output import ensure_out_dir
 
     found = discover(args.dir, args.outcome, below=args.below, above=args.above, top=args.top, box=args.box,
                      policy=args.policy, peel_alpha=args.peel_alpha, paste_alpha=args.paste_alpha,
                      mass_min=args.mass_min, min_density=args.min_density, cart_depth=args.cart_depth)
-    out = ensure_out_dir(args.out or default_out(args.dir, args.outcome, args.policy))
-    path = found.write(out)
+    out = check_target(args.out or default_out(args.dir, args.outcome, args.policy), "discover", args.force)
+    path = found.write(out, force=args.force)
     print(found.summary())
     print(f"discovery written to {path}")
     return 0

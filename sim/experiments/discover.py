@@ -53,18 +53,25 @@ class Discovery:
                             f"{len(self.prim.boxes) - 1} (see the trajectory in discovery.md)")
         return dataclasses.replace(self, prim=self.prim.select(k), box_rule=f"chosen with --box {k}")
 
-    def write(self, out: str | Path | None = None) -> Path:
-        """discovery.md, trajectory.csv, box_limits.csv, cart_leaves.csv, tradeoff.png|svg, box.png|svg."""
-        from sim.output import staged_files
+    def write(self, out: str | Path | None = None, force: bool = False) -> Path:
+        """discovery.md, trajectory.csv, box_limits.csv, cart_leaves.csv, tradeoff.png|svg, box.png|svg and
+        manifest.json, swapped in whole (`sim.output.results_folder`)."""
+        from sim.output import results_folder, to_json
 
         out = Path(out) if out is not None else default_out(self.data.out, self.outcome.name, self.policy)
-        with staged_files(out) as tmp:
+        names = ("discovery.md", "trajectory.csv", "box_limits.csv", "cart_leaves.csv", "tradeoff.png", "tradeoff.svg",
+                 "box.png", "box.svg")
+        with results_folder(out, "discover", outputs=names, force=force) as tmp:
             self.prim.trajectory.to_csv(tmp / "trajectory.csv", index=False, float_format="%.6g")
             all_limits(self.prim).to_csv(tmp / "box_limits.csv", index=False, float_format="%.6g")
             leaves_table(self.cart).to_csv(tmp / "cart_leaves.csv", index=False, float_format="%.6g")
             plot_tradeoff(self, tmp / "tradeoff")
             plot_box(self, tmp / "box")
             (tmp / "discovery.md").write_text(report(self), encoding="utf-8")
+            files = sorted(p.name for p in tmp.iterdir()) + ["manifest.json"]
+            (tmp / "manifest.json").write_text(to_json({
+                "command": "discover", "sweep": str(self.data.out), "rule": self.rule, "policy": self.policy,
+                "box": self.prim.box.index, "files": files}))
         return out / "discovery.md"
 
     def summary(self) -> str:
