@@ -10,6 +10,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from sim.cli import main
 from sim.experiments.experiment import load_experiment
@@ -78,7 +79,12 @@ def test_serial_process_and_dask_executors_agree(tmp_path):
     assert (runs["seed_entropy"] == 99).all() and (runs["status"] == "ok").all()
 
 
-def test_kill_9_mid_sweep_then_resume(tmp_path):
+@pytest.mark.parametrize("whom", ["group", "coordinator"])
+def test_kill_9_mid_sweep_then_resume(tmp_path, whom):
+    """kill -9 of the whole process group, or of the coordinator alone (as the OOM killer does):
+    then its workers die with it and the lock goes with it, so the resume is not refused."""
+    from test_kill import alive, children
+
     path = experiment_file(tmp_path, size="samples = 30", firms=1000, end_year=2040)
     exp = load_experiment(path)
     reference = tmp_path / "reference"
@@ -93,8 +99,17 @@ def test_kill_9_mid_sweep_then_resume(tmp_path):
         if (out / "runs").is_dir() and len(list((out / "runs").glob("*.parquet"))) >= 6:
             break
         time.sleep(0.01)
-    os.killpg(proc.pid, signal.SIGKILL)          # the coordinator and its workers, mid-run
+    workers = children(proc.pid)
+    if whom == "group":
+        os.killpg(proc.pid, signal.SIGKILL)      # the coordinator and its workers, mid-run
+    else:
+        assert len(workers) >= 2, "the pool's workers should be running"
+        os.kill(proc.pid, signal.SIGKILL)        # the coordinator only
     proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(alive(w) for w in workers):
+        time.sleep(0.02)
+    assert not any(alive(w) for w in workers), "workers outlived their coordinator"
     done = list((out / "runs").glob("*.parquet"))
     assert 6 <= len(done) < exp.n_runs, "the sweep should have been killed mid-run"
     for p in done:                               # no truncated run file

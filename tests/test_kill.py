@@ -1,7 +1,8 @@
 """Kills, concurrent writers and full disks, with real processes and real signals.
 
-* kill -9 of a sweep's coordinator alone: its workers die with it, the lock goes with it,
-  and the resume runs every run exactly once, with the outcomes of an uninterrupted sweep;
+* kill -9 of a sweep's coordinator alone (tests/test_experiment_sweep.py): its workers die
+  with it, the lock goes with it, and the resume runs every run exactly once, with the
+  outcomes of an uninterrupted sweep; here, that a fork()ed child never holds the lock;
 * kill -9 of `run` at each step of its folder swap: the folder is the whole old result or
   the whole new one, and the next writer clears what the killed one left;
 * two `run`s into one folder at once: both succeed and the folder is one of them, whole;
@@ -17,14 +18,9 @@ import resource
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
-
-from sim.experiments.experiment import load_experiment
-from sim.experiments.sweep import read_table, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = [sys.executable, "-m", "sim", "run", "--firms", "40", "--until", "2026", "--no-plot"]
@@ -81,39 +77,6 @@ def digest(folder: Path) -> dict[str, str]:
 
 def leftovers(parent: Path) -> list[str]:
     return [p.name for p in parent.iterdir() if ".stage-" in p.name or ".old-" in p.name]
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
-def test_kill_9_of_the_coordinator_alone_then_resume(tmp_path):
-    from test_experiment_sweep import experiment_file, outcomes
-
-    path = experiment_file(tmp_path, size="samples = 24", firms=800, end_year=2036)
-    exp = load_experiment(path)
-    reference = tmp_path / "reference"
-    run_sweep(exp, reference, progress=False)
-    out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--workers", "2", "--no-analyze",
-           "--quiet"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list((out / "runs").glob("*.parquet"))) < 4:
-        time.sleep(0.01)
-    workers = children(proc.pid)
-    assert len(workers) >= 2, "the pool's workers should be running"
-    os.kill(proc.pid, signal.SIGKILL)              # the coordinator only: no process group kill
-    proc.wait()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(alive(w) for w in workers):
-        time.sleep(0.02)
-    assert not any(alive(w) for w in workers), "workers outlived their coordinator"
-    done = len(list((out / "runs").glob("*.parquet")))
-    assert 4 <= done < exp.n_runs, "the sweep should have been killed mid-run"
-    resumed = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"{done} already done" in resumed.stdout
-    runs = read_table(out / "runs.parquet").to_pandas()
-    assert sorted(runs["run_id"]) == list(range(exp.n_runs))          # every run exactly once
-    pd.testing.assert_frame_equal(outcomes(out), outcomes(reference), check_exact=True)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork semantics of POSIX locks")
