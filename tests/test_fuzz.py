@@ -153,7 +153,22 @@ def valid_experiment():
         ("countries.IND.coordination", {"values": [0.3, 0.9], "also": ["countries.VNM.coordination"]}),
         ("model.exit_after", {"min": 2, "max": 5})])
     return st.tuples(design, st.lists(lever, min_size=1, max_size=2, unique_by=lambda f: f[0]),
-                     st.integers(0, 2**63 - 1)).map(lambda t: {
+                     st.integers(0, 2**63 - 1)).map(make_experiment) | st.builds(policies_experiment)
+
+
+def policies_experiment() -> dict:
+    """Policies × uncertainties: named policies, each meeting the same futures (an lhs of them)."""
+    tree = make_experiment(("lhs", [], 3))
+    del tree["levers"]
+    tree["experiment"]["policies"] = "list"
+    tree["policy"] = [{"name": "low", "countries.USA.tariffs.CHN": 0.1},
+                      {"name": "high", "countries.USA.tariffs.CHN": 0.5, "countries.USA.ai_subsidy_rate": 0.3}]
+    tree["outcomes"]["us_2026"]["goal"] = "max"
+    return tree
+
+
+def make_experiment(t) -> dict:
+    return {
         "experiment": {"scenario": "baseline", "design": t[0], "seed": t[2], "replicates": 2, "firms": 20,
                        **({"samples": 4} if t[0] != "grid" else {})},
         "fixed": {"run.end_year": 2027},
@@ -162,7 +177,7 @@ def valid_experiment():
             "min": 0.2, "max": 0.6}},
         "outcomes": {"us_2026": {"metric": "production_share", "country": "USA", "year": 2026},
                      "asia": {"metric": "output_usd", "country": ["CHN", "KOR"], "stat": "mean", "years": [2025, 2027]},
-                     "us": {"metric": "automation", "country": "USA"}}})
+                     "us": {"metric": "automation", "country": "USA"}}}
 
 
 def paths(tree, here=()):
