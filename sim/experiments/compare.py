@@ -90,7 +90,8 @@ class CompareResult:
         """compare.csv, replicates.csv, flows.csv, manifest.json and the figures (compare and
         relocations, PNG + SVG; `shared_y`: one y scale for every country), swapped in whole
         (`sim.output.results_folder`; a folder of another command is refused unless `force`)."""
-        names = ("compare.csv", "replicates.csv", "costs.csv", "compare.png")
+        names = ("compare.csv", "replicates.csv", "flows.csv", "costs.csv", "compare.png", "compare.svg",
+                 "relocations.png", "relocations.svg")
         with results_folder(out_dir, "compare", outputs=names, force=force) as tmp:
             self.table.to_csv(tmp / "compare.csv", index=False, float_format="%.8g")
             self.runs.to_csv(tmp / "replicates.csv", index=False, float_format="%.8g")

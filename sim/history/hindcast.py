@@ -132,8 +132,8 @@ class HindcastResult:
         from sim import plots
 
         extra = [c for c in EXTRA_COLUMNS if c in self.table]
-        with results_folder(out_dir, "hindcast", outputs=("hindcast.csv", "extra.csv", "errors.csv", "hindcast.png"),
-                            force=force) as tmp:
+        names = ("hindcast.csv", "extra.csv", "errors.csv", "hindcast.png", "hindcast.svg")
+        with results_folder(out_dir, "hindcast", outputs=names, force=force) as tmp:
             self.table[COLUMNS].to_csv(tmp / "hindcast.csv", index=False, float_format="%.8g")
             self.table[extra].to_csv(tmp / "extra.csv", index=False, float_format="%.8g")
             self.errors.to_csv(tmp / "errors.csv", index=False, float_format="%.6g")
