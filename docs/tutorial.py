@@ -51,8 +51,8 @@ print(sorted(p.name for p in folder.iterdir()))
 
 # %%
 subsidy = sim.load_scenario("baseline").with_overrides({"countries.USA.ai_subsidy_rate": 0.3})
-us = sim.run_scenario(subsidy, seed=1, firms=FIRMS).shares()["USA"]
-print(f"US share in 2050: {100 * result.shares()['USA'].iloc[-1]:.2f}% → {100 * us.iloc[-1]:.2f}% with the subsidy")
+us = sim.run_scenario(subsidy, seed=1, firms=FIRMS).shares["USA"]
+print(f"US share in 2050: {100 * result.shares['USA'].iloc[-1]:.2f}% → {100 * us.iloc[-1]:.2f}% with the subsidy")
 
 # %% [markdown]
 # ## 2. Compare scenarios over replicates

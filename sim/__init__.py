@@ -1,20 +1,29 @@
-"""FactoryShift: an agent-based model of where the world's manufacturing goes as AI spreads."""
+"""FactoryShift: an agent-based model of where the world's manufacturing goes as AI spreads.
 
-from importlib.metadata import PackageNotFoundError, version
+``import sim`` is light (no NumPy, pandas or Mesa) so that the command line starts at once;
+`FactoryShiftModel` and `__version__` are imported on first use.
+"""
 
-try:
-    __version__ = version("factoryshift")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+source"
+from sim.api import RunResult, run_scenario
+from sim.scenarios import Scenario, load_scenario
 
-from sim.model import FactoryShiftModel  # noqa: E402
-from sim.scenarios import Scenario, load_scenario  # noqa: E402
-
-__all__ = ["FactoryShiftModel", "Scenario", "load_scenario", "run_scenario", "__version__"]
+__all__ = ["FactoryShiftModel", "RunResult", "Scenario", "load_scenario", "run_scenario", "__version__"]
 
 
-def run_scenario(*args, **kwargs):
-    """Run a scenario and return a `RunResult` (see `sim.api.run_scenario`)."""
-    from sim.api import run_scenario as _run
+def __getattr__(name: str):
+    if name == "FactoryShiftModel":
+        from sim.model import FactoryShiftModel
 
-    return _run(*args, **kwargs)
+        return FactoryShiftModel
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("factoryshift")
+        except PackageNotFoundError:  # running from a source tree without installing
+            return "0.0.0+source"
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

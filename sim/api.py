@@ -1,24 +1,44 @@
-"""The Python API behind `factoryshift run`: run a scenario, get data frames, write results."""
+"""The Python API behind `factoryshift run`: run a scenario, get data frames, write results.
+
+Importing this module is light (NumPy, pandas and Mesa load when a run starts), so that
+``import sim`` and the command line start at once.
+"""
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sim.errors import UserError
-from sim.model.model import FactoryShiftModel
 from sim.output import results_folder, to_json
 from sim.provenance import git_commit, library_versions, now_iso
 from sim.scenarios.scenario import Scenario, load_scenario
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
-@dataclass
+    from sim.model.model import FactoryShiftModel
+
+
+@dataclass(repr=False)
 class RunResult:
-    """What one run produced: ``countries`` (year × country), ``flows``, optional ``firms``."""
+    """What one run produced. Data frames are attributes, derived tables are properties, and
+    what takes arguments or formats is a method:
+
+    * ``countries`` — one row per year × country, the columns of countries.csv (docs/ODD.md, "Outputs");
+    * ``flows`` — relocated firms: ``year, origin, destination, firms``;
+    * ``firms`` — every firm every year (only with ``record_firms=True``, else None);
+    * ``shares`` — production shares as a year × country table (a property);
+    * ``manifest`` — what reproduces the run (scenario, seed, firms, versions);
+    * ``model`` — the `FactoryShiftModel` itself (``model.firm(42)``, ``model.country("KOR")``);
+    * ``summary()`` — each country's share in the first and last year, and the change.
+
+    `run_scenario` returns one; so does ``FactoryShiftModel.results()`` for a model run by hand.
+    """
 
     countries: pd.DataFrame
     flows: pd.DataFrame
@@ -26,14 +46,17 @@ class RunResult:
     manifest: dict
     firms: pd.DataFrame | None = None
 
+    @property
     def shares(self) -> pd.DataFrame:
-        """Production shares as a year × country table."""
+        """Production shares as a year × country table (countries in the scenario's order)."""
         return self.countries.pivot(index="year", columns="country", values="production_share")[
             self.model.state.codes]
 
     def summary(self) -> pd.DataFrame:
-        """Each country's production share in the first and last recorded year."""
-        shares = self.shares()
+        """Each country's production share in the first and last recorded year, and the change in points."""
+        import pandas as pd
+
+        shares = self.shares
         first, last = shares.index[0], shares.index[-1]
         table = pd.DataFrame({f"share_{first}": shares.loc[first], f"share_{last}": shares.loc[last]})
         table["change_pp"] = 100 * (table.iloc[:, 1] - table.iloc[:, 0])
@@ -41,21 +64,49 @@ class RunResult:
         table.insert(0, "name", [names[c] for c in table.index])
         return table
 
+    def __repr__(self) -> str:
+        m = self.manifest
+        years = m.get("years") or [None, None]
+        extra = "" if self.firms is None else f", firms panel {len(self.firms):,} rows"
+        return (f"<RunResult {m.get('scenario')!s}: seed {m.get('seed')}, {m.get('firms', 0):,} firms, "
+                f"{years[0]}–{years[1]}; countries {len(self.countries):,} rows, flows {len(self.flows):,} rows"
+                f"{extra}>")
 
-def run_scenario(scenario: Scenario | str | Path = "baseline", *, seed=None, firms: int | None = None,
-                 until: int | None = None, record_firms: bool = False) -> RunResult:
-    """Run a scenario (bundled name, path or `Scenario`) and return its `RunResult`.
+
+def run_scenario(scenario: Scenario | str | Path = "baseline", *, seed: int | np.random.SeedSequence | None = None,
+                 firms: int | None = None, until: int | None = None, record_firms: bool = False) -> RunResult:
+    """Run a scenario once and return its `RunResult`.
+
+    Parameters
+    ----------
+    scenario : a bundled scenario's name (``"baseline"``, see ``factoryshift list``), a path to a
+        ``.toml`` file, or a `Scenario` (``sim.load_scenario(...).with_overrides({...})``).
+    seed : the run's random seed (an integer ≥ 0 or a ``numpy.random.SeedSequence``); default the
+        scenario's ``run.seed``. The same seed gives the same numbers, bit for bit.
+    firms : firms at the start, 10 to 20,000,000; default the scenario's ``run.firms``.
+    until : the last year to simulate, after ``run.start_year`` and at most ``run.end_year``;
+        default ``run.end_year``.
+    record_firms : also keep every firm every year (``result.firms``; costly for large runs).
+
+    Raises `sim.errors.UserError` (one line per problem) for a bad scenario or option.
 
     >>> result = run_scenario("baseline", seed=1, firms=2000)   # doctest: +SKIP
     >>> result.summary()                                       # doctest: +SKIP
     """
+    from sim.model.model import FactoryShiftModel
+
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     check_run_options(scenario, seed=seed, firms=firms, until=until)
     started, t0 = now_iso(), time.perf_counter()
     model = FactoryShiftModel(scenario, seed=seed, firms=firms, record_firms=record_firms)
     model.run(until)
-    wall = time.perf_counter() - t0
+    return result_of(model, started=started, wall_seconds=time.perf_counter() - t0)
+
+
+def result_of(model: FactoryShiftModel, *, started: str | None = None, wall_seconds: float | None = None) -> RunResult:
+    """The `RunResult` of `model` as it stands (``FactoryShiftModel.results()``)."""
+    scenario = model.spec
     manifest = {
         "command": "run",
         "scenario": scenario.name,
@@ -69,22 +120,31 @@ def run_scenario(scenario: Scenario | str | Path = "baseline", *, seed=None, fir
         "versions": library_versions(),
         "git_commit": git_commit(),
         "started": started,
-        "wall_seconds": round(wall, 4),
+        "wall_seconds": None if wall_seconds is None else round(wall_seconds, 4),
     }
     return RunResult(model.recorder.countries(), model.recorder.flows(), model, manifest, model.recorder.firms())
 
 
-def check_run_options(scenario: Scenario, *, seed=None, firms=None, until=None) -> None:
+def check_run_options(scenario: Scenario, *, seed=None, firms=None, until=None, cli: bool = False) -> None:
+    """`UserError` for a seed, firm count or last year the scenario cannot run with. Messages name the
+    options as the caller wrote them: ``--firms`` on the command line (`cli`), ``firms=`` in Python."""
     src = str(scenario.path or scenario.name)
+    name = (lambda n: f"--{n}") if cli else (lambda n: f"{n}=")
     errors = []
-    if seed is not None and isinstance(seed, (int, np.integer)) and seed < 0:
-        errors.append(f"{src}: --seed: must be ≥ 0, got {seed}")
-    if firms is not None and not 10 <= firms <= 20_000_000:
-        errors.append(f"{src}: --firms: must be between 10 and 20,000,000, got {firms}")
+    if isinstance(seed, (bool, float, str)):   # what numpy.random.default_rng accepts besides: SeedSequence, ...
+        errors.append(f"{src}: {name('seed')}: must be an integer ≥ 0 or a numpy SeedSequence, got {seed!r}")
+    elif isinstance(seed, numbers.Integral) and seed < 0:
+        errors.append(f"{src}: {name('seed')}: must be ≥ 0, got {seed}")
+    if firms is not None and (isinstance(firms, bool) or not isinstance(firms, numbers.Integral)):
+        errors.append(f"{src}: {name('firms')}: must be an integer, got {firms!r}")
+    elif firms is not None and not 10 <= firms <= 20_000_000:
+        errors.append(f"{src}: {name('firms')}: must be between 10 and 20,000,000, got {firms}")
     start, end = scenario.run["start_year"], scenario.run["end_year"]
-    if until is not None and not start < until <= end:
-        errors.append(f"{src}: --until: must be after run.start_year = {start} and at most run.end_year = {end},"
-                      f" got {until}")
+    if until is not None and (isinstance(until, bool) or not isinstance(until, numbers.Integral)):
+        errors.append(f"{src}: {name('until')}: must be a year (an integer), got {until!r}")
+    elif until is not None and not start < until <= end:
+        errors.append(f"{src}: {name('until')}: must be after run.start_year = {start} and at most run.end_year = "
+                      f"{end}, got {until}")
     if errors:
         raise UserError(errors)
 

@@ -18,6 +18,7 @@ import contextlib
 import ctypes
 import errno
 import json
+import math
 import os
 import shutil
 import sys
@@ -25,8 +26,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-import numpy as np
 
 from sim.errors import UserError
 
@@ -472,9 +471,10 @@ def json_safe(value):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
-    if isinstance(value, (np.integer, np.floating)):
+    np = sys.modules.get("numpy")   # a numpy scalar exists only if numpy is imported; do not import it here
+    if np is not None and isinstance(value, (np.integer, np.floating)):
         value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value

@@ -5,13 +5,14 @@ from __future__ import annotations
 import platform
 import subprocess
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 LIBRARIES = ("numpy", "mesa", "pandas", "scipy", "pyarrow", "matplotlib")
 
 
 def library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version  # here: 15 ms that --help need not pay
+
     out = {"python": platform.python_version()}
     for name in ("factoryshift", *LIBRARIES):
         try:

@@ -59,7 +59,7 @@ def test_runs_a_few_years(name):
     scenario = load_scenario(name)
     start = scenario.run["start_year"]
     result = run_scenario(scenario, seed=7, firms=800, until=start + 3)
-    shares = result.shares()
+    shares = result.shares
     assert list(shares.index) == list(range(start, start + 4))
     assert np.allclose(shares.sum(axis=1), 1.0)
     assert (shares.to_numpy() >= 0).all()

@@ -9,18 +9,29 @@ from pathlib import Path
 
 from sim import inputs
 from sim.errors import UserError
-from sim.history import fit
-from sim.history import start as history
-from sim.history.hindcast import hindcast, load_params
 from sim.output import FORCE_HELP, check_file_target, check_target, results_file
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "calibrate", help="fit behavioural parameters to observed shares up to a cutoff",
+    # The options are added when the command is used (`build=`): their defaults come from sim.history,
+    # which imports pandas and SciPy, and `factoryshift --help` must not wait for them.
+    sub.add_parser(
+        "calibrate", help="fit behavioural parameters to observed shares up to a cutoff", build=_calibrate_options,
         description="Fit the behavioural parameters (docs/validation.md) to the observed shares of world MVA from "
                     "--from to --until by differential evolution over common-random-number replicates, and write "
                     "them as a scenario overlay. No observation after --until is read.")
+    sub.add_parser(
+        "hindcast", help="run from the historical start and score the years after the cutoff", build=_hindcast_options,
+        description="Run replicates from --from to --to with the calibrated parameters and report the error (pp of "
+                    "world MVA share, MAE and RMSE) after --until, next to persistence, linear-trend and GDP-scaled "
+                    "forecasts and the model restarted from the observed shares at --until. Writes hindcast.csv, "
+                    "extra.csv, errors.csv, hindcast.png and manifest.json.")
+
+
+def _calibrate_options(p) -> None:
+    from sim.history import fit
+    from sim.history import start as history
+
     p.add_argument("--from", dest="start", type=int, default=history.FIRST_YEAR, help="first year (default 2005)")
     p.add_argument("--until", type=int, default=2015, help="last fitted year, the data cutoff (default 2015)")
     p.add_argument("--seeds", type=int, help="replicate runs per evaluation (default 4; quick 1)")
@@ -38,12 +49,11 @@ def add_parser(sub) -> None:
     p.add_argument("--force", action="store_true", help="replace --out even if it is not a calibration overlay")
     p.set_defaults(func=run_calibrate)
 
-    h = sub.add_parser(
-        "hindcast", help="run from the historical start and score the years after the cutoff",
-        description="Run replicates from --from to --to with the calibrated parameters and report the error (pp of "
-                    "world MVA share, MAE and RMSE) after --until, next to persistence, linear-trend and GDP-scaled "
-                    "forecasts and the model restarted from the observed shares at --until. Writes hindcast.csv, "
-                    "extra.csv, errors.csv, hindcast.png and manifest.json.")
+
+def _hindcast_options(h) -> None:
+    from sim.history import fit
+    from sim.history import start as history
+
     h.add_argument("--params", type=inputs.file_path,
                    help="calibration overlay (default: scenarios/calibrated_UNTIL.toml)")
     h.add_argument("--from", dest="start", type=int, default=history.FIRST_YEAR)
@@ -78,6 +88,9 @@ def _check_positive(**options) -> None:
 
 
 def run_calibrate(args) -> int:
+    from sim.history import fit
+    from sim.history import start as history
+
     _check_positive(seeds=args.seeds, firms=args.firms, maxiter=args.maxiter, popsize=args.popsize,
                     workers=args.workers)
     history.check_years(args.start, args.until, "--from", "--until")
@@ -106,6 +119,8 @@ def run_calibrate(args) -> int:
 
 
 def run_hindcast(args) -> int:
+    from sim.history.hindcast import hindcast, load_params
+
     _check_positive(seeds=args.seeds, firms=args.firms)
     params, record, path = load_params(args.params, args.until)
     if isinstance(record.get("until"), int) and record["until"] != args.until:

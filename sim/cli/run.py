@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from sim import inputs
 from sim.api import check_run_options, run_scenario, write_results
 from sim.errors import UserError, did_you_mean
 from sim.output import FORCE_HELP, check_target
-from sim.plots import RunPlots
 from sim.scenarios.scenario import load_scenario
 
 
@@ -34,8 +31,9 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def plot_options(args, scenario) -> RunPlots:
-    """The figures' options from the command line; `UserError` for a bad country or count."""
+def plot_options(args, scenario):
+    """The figures' options (a `sim.plots.RunPlots`, None with --no-plot: Matplotlib is not imported then);
+    `UserError` for a bad country or count."""
     countries = None
     if args.countries is not None:
         countries = [c.strip().upper() for c in args.countries.split(",") if c.strip()]
@@ -46,10 +44,14 @@ def plot_options(args, scenario) -> RunPlots:
                             + f"; known: {', '.join(scenario.codes)}")
     if args.replicates < 1:
         raise UserError(f"run: --replicates: must be an integer ≥ 1, got {args.replicates}")
+    if args.no_plot:
+        return None
+    from sim.plots import RunPlots
+
     return RunPlots(countries=countries, scale=args.scale)
 
 
-def replicate_runs(scenario, args) -> pd.DataFrame:
+def replicate_runs(scenario, args):
     """The rows of `args.replicates` replicates for the figures' bands (`sim.experiments.compare`)."""
     from sim.experiments.compare import compare
 
@@ -60,14 +62,14 @@ def replicate_runs(scenario, args) -> pd.DataFrame:
 
 def run(args) -> int:
     scenario = load_scenario(args.scenario)
-    check_run_options(scenario, seed=args.seed, firms=args.firms, until=args.until)
+    check_run_options(scenario, seed=args.seed, firms=args.firms, until=args.until, cli=True)
     options = plot_options(args, scenario)
     out = check_target(args.out or Path("results") / scenario.name, "run", args.force)  # before the work
     result = run_scenario(scenario, seed=args.seed, firms=args.firms, until=args.until,
                           record_firms=args.record_firms)
     if args.replicates > 1 and not args.no_plot:
         options.replicates = replicate_runs(scenario, args)
-    write_results(result, out, plot=False if args.no_plot else options, force=args.force)
+    write_results(result, out, plot=False if options is None else options, force=args.force)
     table = result.summary()
     first, last = table.columns[1], table.columns[2]
     print(f"{scenario.title}  (seed {result.manifest['seed']}, {result.manifest['firms']:,} firms, "

@@ -13,19 +13,21 @@ the results are identical to a serial run.
 
 from __future__ import annotations
 
+import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sim.errors import UserError, did_you_mean
-from sim.experiments.magnitudes import scenario_costs
 from sim.experiments.parallel import process_pool, single_threaded_blas
 from sim.inputs import duplicates
 from sim.output import results_folder, to_json
 from sim.scenarios.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:   # imported where used: `factoryshift --help` reads DEFAULT_COUNTRIES without pandas
+    import numpy as np
+    import pandas as pd
 
 #: Countries shown by default: the essay's protagonists and the relocation destinations.
 DEFAULT_COUNTRIES = ("CHN", "USA", "XEU", "IND", "KOR", "VNM", "MEX")
@@ -62,8 +64,8 @@ class CompareResult:
     bands: pd.DataFrame
     manifest: dict = field(default_factory=dict)
     country_names: dict[str, str] = field(default_factory=dict)
-    costs: pd.DataFrame = field(default_factory=pd.DataFrame)   # sim.experiments.magnitudes.scenario_costs
-    flows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    costs: pd.DataFrame = field(default_factory=lambda: _pd().DataFrame())   # magnitudes.scenario_costs
+    flows: pd.DataFrame = field(default_factory=lambda: _pd().DataFrame())
 
     def format_table(self, countries: list[str] | None = None) -> str:
         """The table as text: one block per country, one line per scenario."""
@@ -107,9 +109,17 @@ class CompareResult:
         return Path(out_dir)
 
 
+def _pd():
+    import pandas
+
+    return pandas
+
+
 # --------------------------------------------------------------------------- running
 def replicate_seeds(base_seed: int, replicates: int) -> list[np.random.SeedSequence]:
     """The replicate seeds shared by every scenario (common random numbers)."""
+    import numpy as np
+
     return np.random.SeedSequence(base_seed).spawn(replicates)
 
 
@@ -148,6 +158,10 @@ def compare(scenarios: list[str | Path | Scenario], *, replicates: int = 10, yea
                 present in the scenarios); the data frames always hold every country.
     base_seed : root of the replicate seeds (default: the first scenario's ``run.seed``).
     """
+    import pandas as pd
+
+    from sim.experiments.magnitudes import scenario_costs
+
     loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
     year, countries, workers, base_seed = check_options(loaded, replicates, year, firms, workers, countries,
                                                         base_seed)
@@ -182,7 +196,7 @@ def check_options(loaded: list[Scenario], replicates, year, firms, workers, coun
     for name in sorted({n for n in names if names.count(n) > 1}):
         errors.append(f"compare: scenario '{name}' given more than once")
     src = "compare"
-    if not isinstance(replicates, (int, np.integer)) or isinstance(replicates, bool) or replicates < 1:
+    if not isinstance(replicates, numbers.Integral) or isinstance(replicates, bool) or replicates < 1:
         errors.append(f"{src}: --replicates: must be an integer ≥ 1, got {replicates!r}")
     starts = {s.run["start_year"] for s in loaded}
     lo, hi = max(starts), min(s.run["end_year"] for s in loaded)
@@ -197,7 +211,7 @@ def check_options(loaded: list[Scenario], replicates, year, firms, workers, coun
     if workers < 1:
         errors.append(f"{src}: --workers: must be ≥ 1, got {workers}")
     base_seed = loaded[0].run["seed"] if base_seed is None else base_seed
-    if not isinstance(base_seed, (int, np.integer)) or base_seed < 0:
+    if not isinstance(base_seed, numbers.Integral) or base_seed < 0:
         errors.append(f"{src}: --seed: must be an integer ≥ 0, got {base_seed!r}")
     common = [c for c in loaded[0].codes if all(c in s.codes for s in loaded)]
     if countries is None:
@@ -219,6 +233,8 @@ def summarise(runs: pd.DataFrame, names: list[str], year: int) -> pd.DataFrame:
 
     The same statistics as the plot (`trajectory_bands`, `paired_bands`) at one year.
     """
+    import pandas as pd
+
     at = runs[runs["year"] == year]
     levels = trajectory_bands(at, names).set_index(["scenario", "country"])
     diffs = paired_bands(at, names).set_index(["scenario", "country"])
@@ -239,6 +255,8 @@ def summarise(runs: pd.DataFrame, names: list[str], year: int) -> pd.DataFrame:
 
 
 def _quantiles(grouped) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame({
         "mean": grouped.mean(),
         "median": grouped.median(),
@@ -260,6 +278,8 @@ def paired_bands(runs: pd.DataFrame, names: list[str], column: str = "production
                  unit: str = "replicate") -> pd.DataFrame:
     """Each of names[1:] minus names[0], replicate by replicate (common seeds), then mean, median and
     5–95% band of those differences per year and country (in the units of `column`)."""
+    import pandas as pd
+
     index = [unit, "year", "country"]
     ref = runs[runs[key] == names[0]].set_index(index)[column]
     parts = []

@@ -14,15 +14,12 @@ import signal
 import sys
 import warnings
 
-import numpy as np
-from threadpoolctl import ThreadpoolController
-
 #: Worker start method: "fork" on Linux (no re-import, so start-up costs milliseconds, and
 #: scripts need no ``__main__`` guard); "spawn" elsewhere.
 START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
 
 
-_CONTROLLER: ThreadpoolController | None = None
+_CONTROLLER = None   # a threadpoolctl.ThreadpoolController, made on first use
 
 
 @contextlib.contextmanager
@@ -34,6 +31,8 @@ def single_threaded_blas():
     """
     global _CONTROLLER
     if _CONTROLLER is None:  # finding the loaded BLAS libraries costs milliseconds: once per process
+        from threadpoolctl import ThreadpoolController
+
         _CONTROLLER = ThreadpoolController()
     with _CONTROLLER.limit(limits=1, user_api="blas"):
         yield
@@ -79,6 +78,8 @@ def _worker_init(coordinator: int) -> None:
     """Workers leave Ctrl-C to the coordinator (which prints one line and stops the pool), die
     with it, and keep numpy's floating-point warnings to themselves (`sim.model.health` checks
     every step for non-finite values instead)."""
+    import numpy as np
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(coordinator)
     np.seterr(all="ignore")

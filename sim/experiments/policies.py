@@ -18,9 +18,9 @@ over replicates) falls short of the best policy's in that future.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sim.errors import did_you_mean
 from sim.experiments import designs
@@ -32,6 +32,9 @@ FUTURE_DESIGNS = ("grid", "lhs")
 POLICY_SPAWN_KEY = 2**32 - 2       # the policies' own stream, disjoint from the futures' and the replicates'
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 REGRET_QUANTILE = 0.9
+
+if TYPE_CHECKING:   # imported where used: validating an experiment file needs no pandas
+    import pandas as pd
 
 
 # ---------------------------------------------------------------------------------- parsing
@@ -178,6 +181,8 @@ def names(exp) -> list[str]:
 
 def policy_table(exp) -> pd.DataFrame:
     """One row per policy: its index, name and lever values."""
+    import pandas as pd
+
     frame = pd.DataFrame(policy_matrix(exp), columns=[f.path for f in exp.levers])
     frame.insert(0, "policy", names(exp))
     frame.insert(0, "policy_id", range(len(frame)))
@@ -203,6 +208,8 @@ def robustness(values: np.ndarray, goal: str | None, policy_names: list[str],
                quantile: float = REGRET_QUANTILE) -> pd.DataFrame:
     """Per policy: the outcome across futures (mean, 10/50/90%) and, with a goal, its regret
     (mean, `quantile`, max) and rank (by the regret quantile, then the mean regret; 1 = most robust)."""
+    import pandas as pd
+
     values = np.asarray(values, dtype=float)
     q10, q50, q90 = np.nanquantile(values, [0.1, 0.5, 0.9], axis=1)
     table = pd.DataFrame({"policy": policy_names, "futures": np.isfinite(values).sum(axis=1),
@@ -228,6 +235,8 @@ def outcome_matrix(exp, outcomes: pd.DataFrame, name: str) -> np.ndarray:
 
 def results(exp, outcomes: pd.DataFrame) -> pd.DataFrame:
     """`robustness` for every scalar outcome, stacked (the table analysis/policies.csv)."""
+    import pandas as pd
+
     frames = [robustness(outcome_matrix(exp, outcomes, o.name), o.goal, names(exp)).assign(outcome=o.name)
               for o in exp.scalar_outcomes]
     return pd.concat(frames, ignore_index=True)
@@ -292,6 +301,8 @@ def section(data, tables) -> list[str]:
 
 def policy_costs(exp, outcomes: pd.DataFrame) -> pd.DataFrame:
     """US$ per pp of share of each policy against the first, over the futures (means over replicates)."""
+    import pandas as pd
+
     from sim.experiments import magnitudes as M
 
     frames = []

@@ -9,30 +9,41 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sim.errors import UserError, did_you_mean
-from sim.experiments.experiment import Experiment, load_experiment
 from sim.scenarios.scenario import Scenario, bundled_names, load_scenario, locate, read_toml
+
+if TYPE_CHECKING:   # imported when needed: validating a scenario file needs neither (nor NumPy)
+    import pandas as pd
+
+    from sim.experiments.experiment import Experiment
 
 
 def load_any(ref: str) -> Scenario | Experiment:
     """Load `ref` as an experiment if it has an [experiment] table (or names a bundled one), else as a scenario."""
     if ref.endswith(".toml") or "/" in ref or Path(ref).is_file():
         path = locate(ref)
-        return load_experiment(path) if "experiment" in read_toml(path) else load_scenario(path)
+        return _experiment(path) if "experiment" in read_toml(path) else load_scenario(path)
     if ref in bundled_names("scenarios"):
         return load_scenario(ref)
     if ref in bundled_names("experiments"):
-        return load_experiment(ref)
+        return _experiment(ref)
     known = bundled_names("scenarios") + bundled_names("experiments")
     raise UserError(f"{ref}: no bundled scenario or experiment of that name and no such file"
                     + did_you_mean(ref, known) + f"; bundled: {', '.join(known)}")
 
 
+def _experiment(ref):
+    from sim.experiments.experiment import load_experiment  # here: a scenario file needs none of it
+
+    return load_experiment(ref)
+
+
 def run_table(experiment: Experiment, rows: int = 10) -> pd.DataFrame:
     """The first `rows` runs: run_id, sample, replicate, (policy, future,) factor values, seed entropy, spawn key."""
+    import pandas as pd
+
     from sim.experiments import policies
     from sim.experiments.sweep import tasks
 

@@ -104,7 +104,7 @@ def check_params(names) -> None:
 
 def replicate_shares(scenario, seeds, firms: int) -> np.ndarray:
     """Production shares of one run per seed, (replicates × years × regions), start year included."""
-    return np.stack([run_scenario(scenario, seed=seed, firms=firms).shares().to_numpy() for seed in seeds])
+    return np.stack([run_scenario(scenario, seed=seed, firms=firms).shares.to_numpy() for seed in seeds])
 
 
 def simulate_shares(scenario, seeds, firms: int) -> np.ndarray:
