@@ -127,9 +127,9 @@ def result_of(model: FactoryShiftModel, *, started: str | None = None, wall_seco
 
 def check_run_options(scenario: Scenario, *, seed=None, firms=None, until=None, cli: bool = False) -> None:
     """`UserError` for a seed, firm count or last year the scenario cannot run with. Messages name the
-    options as the caller wrote them: ``--firms`` on the command line (`cli`), ``firms=`` in Python."""
+    options as the caller wrote them: ``--firms`` on the command line (`cli`), ``firms`` in Python."""
     src = str(scenario.path or scenario.name)
-    name = (lambda n: f"--{n}") if cli else (lambda n: f"{n}=")
+    name = (lambda n: f"--{n}") if cli else (lambda n: n)
     errors = []
     if isinstance(seed, (bool, float, str)):   # what numpy.random.default_rng accepts besides: SeedSequence, ...
         errors.append(f"{src}: {name('seed')}: must be an integer ≥ 0 or a numpy SeedSequence, got {seed!r}")

@@ -69,7 +69,7 @@ def test_bad_input_is_one_line_exit_2(capsys, argv, fragment):
 
 @pytest.mark.parametrize("body, location", [
     ("[run\nfirms = 3", "invalid TOML"),
-    ('extends = "baseline"\n[run]\nfirmz = 10\n', "run.firmz: unknown key (did you mean 'firms'?)"),
+    ('extends = "baseline"\n[run]\nfirmz = 10\n', "run.firmz: unknown parameter (did you mean 'firms'?)"),
     ('extends = "baseline"\n[countries.USA]\nwage = -3.0\n', "countries.USA.wage: out of range"),
     ('extends = "baseline"\n[countries.USA]\nai_subsidy_rate = 1.5\n', "countries.USA.ai_subsidy_rate: out of range"),
     ('extends = "baseline"\n[run]\nend_year = 2020\n', "run.end_year: 2020 must be after run.start_year"),

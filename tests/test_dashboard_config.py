@@ -80,7 +80,7 @@ def test_messages_are_the_command_lines_and_sit_by_their_field(west, tmp_path, c
 def test_pasted_toml_errors_name_the_pasted_file():
     with pytest.raises(sim.errors.UserError) as bad:
         config.scenario_from_text('extends = "baseline"\n[countries.USA]\nwagee = 3\n', "my scenario")
-    assert bad.value.messages == ["my_scenario.toml: countries.USA.wagee: unknown key (did you mean 'wage'?)"]
+    assert bad.value.messages == ["my_scenario.toml: countries.USA.wagee: unknown parameter (did you mean 'wage'?)"]
     with pytest.raises(sim.errors.UserError) as bad:
         config.scenario_from_text("a = [", "pasted")
     assert bad.value.messages[0].startswith("pasted.toml: invalid TOML")

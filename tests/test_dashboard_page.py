@@ -95,9 +95,9 @@ def test_pasted_toml_with_a_mistake_is_reported_in_one_line(rendered):
     rc.find(v.Textarea, label="Scenario TOML").widget.v_model = 'extends = "baseline"\n[run]\nfirmz = 10\n'
     rc.find(v.Textarea, label="Scenario TOML").widget.fire_event("focusout", None)
     click(rc, "Use pasted TOML")
-    assert page.source_errors.value == ["pasted.toml: run.firmz: unknown key (did you mean 'firms'?)"]
+    assert page.source_errors.value == ["pasted.toml: run.firmz: unknown parameter (did you mean 'firms'?)"]
     alerts = [w.children for w in rc.find(v.Alert).widgets]
-    assert any("pasted.toml: run.firmz: unknown key" in str(c) for c in alerts)
+    assert any("pasted.toml: run.firmz: unknown parameter" in str(c) for c in alerts)
     assert not any("Traceback" in str(c) for c in alerts)
 
 

@@ -52,6 +52,7 @@ def tiny_experiment(design="grid", seed=7, extra="") -> str:
         {extra}
         [fixed]
         "run.end_year" = 2026
+        "countries.USA.ai_fund" = 1e11      # a subsidy rate needs a fund (else a warning line)
         [levers]
         "countries.USA.ai_subsidy_rate" = {{ values = [0.0, 0.5] }}
         [outcomes]

@@ -227,7 +227,7 @@ NO_TARIFF = 'name = "no_tariff"\n'
     (NO_TARIFF, 'name = "tariff"\n', "policy[1].name: 'tariff' is also the name of policy[0]"),
     (NO_TARIFF, "", "policy[0].name: missing"),
     ('"countries.USA.tariffs.CHN" = 0.0', '"countries.USA.tariffs.CNH" = 0.0',
-     "policy[0].countries.USA.tariffs.CNH: unknown origin (did you mean 'CHN'?)"),
+     "policy[0].countries.USA.tariffs.CNH: unknown country 'CNH' (did you mean 'CHN'?)"),
     ('"countries.USA.tariffs.CHN" = 0.0', '"countries.USA.tariffs.CHN" = -1.0',
      "policy[0].countries.USA.tariffs.CHN: out of range"),
     ('"countries.USA.reshoring_incentive" = 0.5', '"countries.USA.reshoring_incentive" = 0.0',

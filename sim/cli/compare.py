@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim import inputs
+from sim.cli.scenarios import print_warnings
 from sim.errors import UserError
 from sim.experiments.compare import DEFAULT_COUNTRIES, check_options, compare
 from sim.output import FORCE_HELP, check_target
@@ -49,6 +50,8 @@ def run_cli(args) -> int:
             errors += exc.messages
     if errors:
         raise UserError(errors)
+    for scenario in loaded:
+        print_warnings(scenario.warnings)
     if args.out is not None:  # a bad folder fails now, not after the runs (options first: nothing written)
         check_options(loaded, args.replicates, args.year, args.firms, args.workers, countries, args.seed)
         check_target(args.out, "compare", args.force)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sim import inputs
 from sim.api import check_run_options, run_scenario, write_results
-from sim.errors import UserError, did_you_mean
+from sim.cli.scenarios import print_warnings
+from sim.errors import UserError, unknown_country
 from sim.output import FORCE_HELP, check_target
 from sim.scenarios.scenario import load_scenario
 
@@ -39,9 +40,7 @@ def plot_options(args, scenario):
         countries = [c.strip().upper() for c in args.countries.split(",") if c.strip()]
         unknown = [c for c in countries if c not in scenario.codes]
         if not countries or unknown:
-            raise UserError(f"run: --countries: unknown country '{(unknown or [''])[0]}'"
-                            + (did_you_mean(unknown[0], scenario.codes) if unknown else "")
-                            + f"; known: {', '.join(scenario.codes)}")
+            raise UserError(f"run: --countries: {unknown_country((unknown or [''])[0], scenario.codes)}")
     if args.replicates < 1:
         raise UserError(f"run: --replicates: must be an integer ≥ 1, got {args.replicates}")
     if args.no_plot:
@@ -62,6 +61,7 @@ def replicate_runs(scenario, args):
 
 def run(args) -> int:
     scenario = load_scenario(args.scenario)
+    print_warnings(scenario.warnings)
     check_run_options(scenario, seed=args.seed, firms=args.firms, until=args.until, cli=True)
     options = plot_options(args, scenario)
     out = check_target(args.out or Path("results") / scenario.name, "run", args.force)  # before the work

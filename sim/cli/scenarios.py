@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from sim.errors import UserError
 from sim.scenarios.scenario import bundled_dir, bundled_names, load_scenario, read_toml
 
@@ -45,11 +47,18 @@ def validate(args) -> int:
         try:
             loaded = load_any(ref)
             print(f"ok: {ref}" + (f" ({describe(loaded)})" if hasattr(loaded, "n_runs") else ""))
+            print_warnings(loaded.warnings)
         except UserError as exc:
             errors += exc.messages
     if errors:
         raise UserError(errors)
     return 0
+
+
+def print_warnings(warnings) -> None:
+    """Valid input that probably does not do what was meant: one line each on stderr; the exit status stays 0."""
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
 
 
 def show(args) -> int:

@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from sim.cli.scenarios import print_warnings
 from sim.errors import UserError
 from sim.output import ensure_out_dir, staged_outputs
 
@@ -52,6 +53,7 @@ def sweep(args) -> int:
     if args.limit is not None and args.limit < 0:
         raise UserError(f"sweep: --limit: must be ≥ 0, got {args.limit}")
     experiment = load_experiment(args.experiment)
+    print_warnings(experiment.warnings)
     out = args.out or Path("results") / "sweeps" / experiment.name
     if args.dry_run:
         return dry_run(experiment, out, args.limit)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.errors import UserError, did_you_mean
+from sim.errors import UserError, unknown_country
 from sim.experiments.parallel import process_pool, single_threaded_blas
 from sim.inputs import duplicates
 from sim.output import results_folder, to_json
@@ -220,8 +220,7 @@ def check_options(loaded: list[Scenario], replicates, year, firms, workers, coun
         errors += [f"{src}: --countries: lists {code} twice" for code in duplicates(countries)]
         for code in countries:
             if code not in common:
-                errors.append(f"{src}: --countries: unknown country '{code}'" + did_you_mean(code, common)
-                              + f"; known: {', '.join(common)}")
+                errors.append(f"{src}: --countries: {unknown_country(code, common)}")
     if errors:
         raise UserError(errors)
     return year, list(countries), int(workers), int(base_seed)

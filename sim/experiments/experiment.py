@@ -22,7 +22,7 @@ from sim.experiments.designs import DESIGNS, Design, Factor
 from sim.experiments.outcomes import Outcome, parse_outcomes
 from sim.inputs import duplicates, parse_toml, read_text, single_line
 from sim.scenarios import parameters as P
-from sim.scenarios.check import Checker, type_name
+from sim.scenarios.check import Checker, type_name, unfunded_subsidies
 from sim.scenarios.scenario import Scenario, check_path, load_scenario, locate, validate
 
 TOP_KEYS = ("experiment", "levers", "uncertainties", "fixed", "outcomes", "policy")
@@ -56,6 +56,7 @@ class Experiment:
     policy_design: str | None = None      # policies × uncertainties: "grid", "lhs" or "list" (sim.policies)
     policy_samples: int | None = None
     policies: tuple = ()                  # policies = "list": (name, {path: value}) per [[policy]]
+    warnings: tuple[str, ...] = ()        # valid but probably not meant (a subsidy rate without a fund)
     _design: Design | None = field(default=None, repr=False)
 
     @property
@@ -275,8 +276,7 @@ def parse_experiment(text: str, *, source: str, name: str, base_dir: Path | None
             c.errors.extend(exc.messages)
             base_ok = False
     outcomes = parse_outcomes(c, tree.get("outcomes"), base.data)
-    if base_ok and factors:
-        _check_corners(c, base, factors, source)
+    highest = _check_corners(c, base, factors, source) if base_ok and factors else None
     if not c.errors and kind in DESIGNS:
         n = designs.design_size(kind, factors, samples, second_order) * replicates
         if policy_design is not None:
@@ -293,7 +293,8 @@ def parse_experiment(text: str, *, source: str, name: str, base_dir: Path | None
         samples=samples, replicates=replicates, seed=seed,
         firms=firms if firms is not None else int(base.run["firms"]), factors=tuple(factors),
         outcomes=tuple(outcomes), fixed=fixed, second_order=second_order, levels=levels,
-        policy_design=policy_design, policy_samples=policy_samples, policies=tuple(listed))
+        policy_design=policy_design, policy_samples=policy_samples, policies=tuple(listed),
+        warnings=tuple(_warnings(source, highest, factors, fixed)) if highest is not None else ())
 
 
 def _int(c: Checker, table: dict, key: str, lo: int, hi: int | None, default=None) -> int | None:
@@ -322,6 +323,13 @@ def _path_problem(dotted: str, data: dict) -> str | None:
     problem = check_path(data, dotted)
     if problem is None and dotted.startswith("run."):
         return "run parameters cannot vary within an experiment (set experiment.firms, or fix run.end_year in [fixed])"
+    parts = dotted.split(".")
+    if problem is None and len(parts) == 4 and parts[3] == "default":
+        named = data["countries"][parts[1]]["tariffs"]
+        if all(code in named for code in data["countries"] if code != parts[1]):
+            # like a tariff on itself: a value no run would apply, so an experiment over it measures noise
+            return (f"the default tariff applies to no origin: countries.{parts[1]}.tariffs names every other "
+                    "country; vary a named origin instead")
     idx = scheduled_entries(data, dotted) if problem is None else []
     if len(idx) > 1:
         entries = ", ".join(f"schedule[{i}]" for i in idx)
@@ -423,8 +431,10 @@ def _factor(c: Checker, table: str, path: str, spec: object, role: str, kind: st
     return Factor(path, role, lo=lo, hi=hi, levels=levels, integer=integer, also=tuple(also))
 
 
-def _check_corners(c: Checker, base: Scenario, factors: list[Factor], source: str) -> None:
-    """Cross-field rules (e.g. mva_share summing to 1) at the lowest and highest values of every factor."""
+def _check_corners(c: Checker, base: Scenario, factors: list[Factor], source: str) -> Scenario | None:
+    """Cross-field rules (e.g. mva_share summing to 1) at the lowest and highest values of every factor;
+    returns the scenario with every factor at its highest value (None if it is invalid)."""
+    highest = None
     for label, pick in (("lowest", min), ("highest", max)):
         overrides: dict = {}
         for f in factors:
@@ -432,7 +442,22 @@ def _check_corners(c: Checker, base: Scenario, factors: list[Factor], source: st
             if not isinstance(vals[0], bool):
                 overrides.update(f.overrides(pick(vals)))
         try:
-            apply_overrides(base, overrides, source=f"{source}: every factor at its {label} value")
+            highest = apply_overrides(base, overrides, source=f"{source}: every factor at its {label} value")
         except UserError as exc:
             c.errors.extend(exc.messages)
+            highest = None
+    return highest
+
+
+def _warnings(source: str, highest: Scenario, factors: list[Factor], fixed: dict) -> list[str]:
+    """An AI subsidy rate without a fund even where every factor is at its highest value (so in every run
+    the fund is 0 while some run sets a rate): named at the factor or [fixed] path that sets the rate,
+    else at the base scenario."""
+    out = []
+    for code, problem in unfunded_subsidies(highest.data):
+        path = f"countries.{code}.ai_subsidy_rate"
+        where = next((f"{'levers' if f.role == 'lever' else 'uncertainties'}.{f.path}" for f in factors
+                      if path in f.paths), f"fixed.{path}" if path in fixed else f"experiment.scenario: {path}")
+        out.append(f"{source}: {where}: {problem}")
+    return out
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.errors import did_you_mean
+from sim.errors import did_you_mean, unknown_country
 from sim.inputs import duplicates
 from sim.scenarios.check import Checker
 
@@ -137,7 +137,7 @@ def parse_outcomes(c: Checker, table: object, data: dict) -> list[Outcome]:
         else:
             for code in countries:
                 if code not in codes:
-                    c.add(f"{where}.country", f"unknown country {code!r}" + did_you_mean(code, codes))
+                    c.add(f"{where}.country", unknown_country(code, codes))
             for code in duplicates(countries):
                 c.add(f"{where}.country", f"lists {code} twice (a sum counts each country once)")
             if len(countries) > 1 and metric in METRICS and metric not in ADDITIVE:

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import mesa
 import numpy as np
 
@@ -90,15 +92,44 @@ class FactoryShiftModel(mesa.Model):
 
     # ------------------------------------------------------------------ user API
     def run(self, until: int | None = None) -> FactoryShiftModel:
-        """Step until `until` (default: the scenario's end year)."""
-        until = self.end_year if until is None else min(until, self.end_year)
+        """Step to the end of year `until` (default: the scenario's ``run.end_year``); returns the model.
+
+        A model only runs forward: `until` before its current year, or after ``run.end_year``, raises
+        `sim.errors.BadValueError` (a ValueError) saying so.
+        """
+        from sim.errors import BadValueError
+
+        if until is None:
+            until = self.end_year
+        elif isinstance(until, bool) or not isinstance(until, numbers.Integral):
+            raise BadValueError(f"run(until={until!r}): must be a year (an integer)")
+        elif until < self.year:
+            raise BadValueError(f"run(until={until}): the model is already in {self.year} and cannot go back; "
+                                f"build a new FactoryShiftModel to stop in {until}")
+        elif until > self.end_year:
+            raise BadValueError(f"run(until={until}): after the scenario's run.end_year = {self.end_year}; "
+                                f"run a scenario with a later end: "
+                                f"scenario.with_overrides({{'run.end_year': {until}}})")
         while self.year < until:
             self.step()
         return self
 
+    def results(self):
+        """The run so far as a `sim.RunResult`: the data frames ``countries``, ``flows`` and ``firms``,
+        ``shares`` and ``summary()`` — the documented way to get a model's data after `run`."""
+        from sim.api import result_of
+
+        return result_of(self)
+
     def firm(self, firm_id: int) -> FirmView:
-        """One firm by id (living or exited)."""
-        return self.firms.firm(firm_id, self.state.codes)
+        """One firm by id (living or exited); `sim.errors.UnknownNameError` (a KeyError) if there is none."""
+        from sim.errors import UnknownNameError
+
+        try:
+            return self.firms.firm(firm_id, self.state.codes)
+        except KeyError:
+            raise UnknownNameError(f"firm({firm_id!r}): no firm with that id (ids run from 0 to "
+                                   f"{self.firms.next_id - 1})") from None
 
     def market_shares(self) -> np.ndarray:
         """Origin × market matrix: the share of market m's demand supplied from country o."""
@@ -106,4 +137,10 @@ class FactoryShiftModel(mesa.Model):
         return np.stack([np.bincount(f.location, f.pi[:, m], minlength=n) for m in range(n)], axis=1)
 
     def country(self, code: str) -> Country:
+        """The country agent with this code (``"KOR"``); `sim.errors.UnknownNameError` (a KeyError) names
+        the codes there are."""
+        if code not in self.state.index:
+            from sim.errors import UnknownNameError, unknown_country
+
+            raise UnknownNameError(f"country({code!r}): {unknown_country(code, self.state.codes)}")
         return self.countries[self.state.index[code]]

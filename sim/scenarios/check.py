@@ -10,7 +10,7 @@ import math
 import re
 from pathlib import Path
 
-from sim.errors import did_you_mean
+from sim.errors import did_you_mean, unknown_country
 from sim.inputs import is_year, single_line
 from sim.scenarios import parameters as P
 
@@ -41,10 +41,12 @@ class Checker:
             return False
         return True
 
-    def keys(self, table: dict, allowed: tuple[str, ...] | list[str], path: str) -> None:
+    def keys(self, table: dict, allowed: tuple[str, ...] | list[str], path: str, what: str = "key") -> None:
+        """Keys not in `allowed`; `what` names them ("parameter" in run, model and country tables, as
+        experiment files and overlays say of the same paths)."""
         for key in table:
             if key not in allowed:
-                self.add(join(path, key), "unknown key" + did_you_mean(key, allowed))
+                self.add(join(path, key), f"unknown {what}" + did_you_mean(key, allowed))
 
     def value(self, param: P.Param, value: object, path: str) -> None:
         """Type and range of one parameter value."""
@@ -91,7 +93,8 @@ class Checker:
         low_bad = param.lo is not None and (value <= param.lo if param.lo_open else value < param.lo)
         high_bad = param.hi is not None and value > param.hi
         if low_bad or high_bad:
-            self.add(path, f"out of range: {value!r} not in {param.range_text()}{unit_text(param)}")
+            self.add(path, f"out of range: {value!r} not in {param.range_text()}{unit_text(param)}"
+                     + (percent_hint(value, param) if high_bad else ""))
             return False
         return True
 
@@ -127,7 +130,7 @@ def check_file_tree(tree: dict, source: str) -> list[str]:
                 c.add("meta.title", f"must be one line of text, got {val!r}")
     for section, params in (("run", P.RUN), ("model", P.MODEL)):
         if section in tree and c.table(tree[section], section):
-            c.keys(tree[section], list(params), section)
+            c.keys(tree[section], list(params), section, "parameter")
             for key, val in tree[section].items():
                 if key in params:
                     c.value(params[key], val, join(section, key))
@@ -137,7 +140,7 @@ def check_file_tree(tree: dict, source: str) -> list[str]:
             if not COUNTRY_CODE.fullmatch(str(code)):
                 c.add(path, "country codes are 3 capital letters (ISO 3166 alpha-3 or a documented aggregate)")
             if c.table(country, path):
-                c.keys(country, list(P.COUNTRY), path)
+                c.keys(country, list(P.COUNTRY), path, "parameter")
                 for key, val in country.items():
                     if key in P.COUNTRY:
                         c.value(P.COUNTRY[key], val, join(path, key))
@@ -217,7 +220,7 @@ def check_resolved(tree: dict, source: str, origins: list[tuple[str, int]] | Non
                 c.add(f"countries.{code}.{key}", "missing (required for every country)")
         for origin in country.get("tariffs", {}):
             if origin != "default" and origin not in countries:
-                c.add(f"countries.{code}.tariffs.{origin}", "unknown country" + did_you_mean(origin, codes))
+                c.add(f"countries.{code}.tariffs.{origin}", unknown_country(origin, codes))
             elif origin == code:
                 c.add(f"countries.{code}.tariffs.{origin}", SELF_TARIFF)
     demands = [country.get("demand") for country in countries.values()]
@@ -230,16 +233,41 @@ def check_resolved(tree: dict, source: str, origins: list[tuple[str, int]] | Non
     where = ScheduleOrigins(source, origins, len(entries))
     for i, entry in enumerate(entries):
         if entry.get("country") not in countries:
-            c.add_in(where.file(i), f"{where.path(i)}.country", f"unknown country {entry.get('country')!r}"
-                     + did_you_mean(entry.get("country"), codes))
+            c.add_in(where.file(i), f"{where.path(i)}.country", unknown_country(entry.get("country"), codes))
         lever = entry.get("lever", "")
         if lever.startswith("tariffs.") and lever[8:] not in (*codes, "default"):
-            c.add_in(where.file(i), f"{where.path(i)}.lever", f"unknown origin {lever[8:]!r}"
-                     + did_you_mean(lever[8:], codes))
+            c.add_in(where.file(i), f"{where.path(i)}.lever", unknown_country(lever[8:], codes))
         elif lever == f"tariffs.{entry.get('country')}":
             c.add_in(where.file(i), f"{where.path(i)}.lever", SELF_TARIFF)
     check_overlaps(c, entries, run["end_year"], where)
     return c.errors
+
+
+def unfunded_subsidies(tree: dict) -> list[tuple[str, str]]:
+    """(country, problem) for each country whose AI subsidy rate is above 0 in a year in which its AI fund
+    is 0 (under US$1, which the model treats as 0): the subsidy pays nothing then. A warning, not an error:
+    the file is valid, but it probably does not say what its author meant. Schedules count (a fund
+    scheduled from 2025 funds a rate from 2025). `tree` is a resolved scenario (defaults filled in)."""
+    from sim.scenarios.schedule import base_value, lever_path
+
+    run = tree["run"]
+    years = range(run["start_year"], run["end_year"] + 1)
+    entries: dict[tuple[str, str], list[dict]] = {}
+    for e in tree.get("schedule", []):
+        entries.setdefault((e.get("country"), e.get("lever")), []).append(e)
+    out = []
+    for code, country in tree["countries"].items():
+        paths = {lever: lever_path(base_value(country, lever), entries.get((code, lever), []), years)
+                 for lever in ("ai_subsidy_rate", "ai_fund")}
+        bare = [y for y in years if paths["ai_subsidy_rate"].get(y, country["ai_subsidy_rate"]) > 0
+                and paths["ai_fund"].get(y, country["ai_fund"]) < 1.0]
+        if bare:
+            rate = paths["ai_subsidy_rate"].get(bare[0], country["ai_subsidy_rate"])
+            when = f"{bare[0]}" if len(bare) == 1 else f"{bare[0]}–{bare[-1]}" if bare[-1] - bare[0] == len(
+                bare) - 1 else f"{len(bare)} years from {bare[0]}"
+            out.append((code, f"the subsidy rate is {rate:g} but ai_fund is 0 in {when}: no subsidy is paid "
+                              f"then (set countries.{code}.ai_fund, `inf` for no cap)"))
+    return out
 
 
 class ScheduleOrigins:
@@ -275,6 +303,16 @@ def check_overlaps(c: Checker, entries: list[dict], end_year: int, where: Schedu
                 c.add_in(where.file(i), where.path(i), f"overlaps {where.other(j, i)} for {key[0]}.{key[1]} "
                          f"({lo}–{hi} vs {lo2}–{hi2})")
         seen.setdefault(key, []).append((i, lo, hi))
+
+
+def percent_hint(value: float, param: P.Param) -> str:
+    """" (did you mean 0.05? …)" for a share written as a percentage (a tariff of 5 is 500%, not 5%)."""
+    if "share" not in param.unit:
+        return ""
+    fraction = value / 100
+    if not (param.lo is None or fraction >= param.lo) or not (param.hi is None or fraction <= param.hi):
+        return ""
+    return f" (did you mean {fraction:g}? shares are fractions: 0.05 is 5%)"
 
 
 def join(path: str, key: object) -> str:

@@ -187,7 +187,8 @@ COUNTRY_PARAMS: tuple[Param, ...] = (
           "If true, only firms headquartered here qualify for reshoring_incentive."),
     Param("tariffs", "tariffs", "ad valorem share", {"default": 0.0},
           "τ_{o→m}: tariff this market puts on goods by origin code, plus `default` for unnamed origins.",
-          lo=0.0, hi=10.0),
+          "upper bound 2.0 (200%): above the highest recent tariff, the 145% the US put on Chinese goods in "
+          "April 2025 (125% 'reciprocal', Executive Order 14266, plus 20% IEEPA duties)", lo=0.0, hi=2.0),
     Param("literacy_program", "float", "readiness points/year", 0.0, "Yearly increment of ai_readiness (capped at 1).",
           lo=0.0, hi=0.2),
     Param("labor_supply_boost", "float", "multiplier", 1.0,

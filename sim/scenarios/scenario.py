@@ -13,10 +13,17 @@ from pathlib import Path
 
 import tomli_w
 
-from sim.errors import UserError, did_you_mean
+from sim.errors import UserError, did_you_mean, unknown, unknown_country
 from sim.inputs import load_toml
 from sim.scenarios import parameters as P
-from sim.scenarios.check import COUNTRY_CODE, SELF_TARIFF, check_file_tree, check_resolved, lever_param
+from sim.scenarios.check import (
+    COUNTRY_CODE,
+    SELF_TARIFF,
+    check_file_tree,
+    check_resolved,
+    lever_param,
+    unfunded_subsidies,
+)
 
 
 def bundled_dir(kind: str) -> Path:
@@ -106,8 +113,8 @@ def _load_chain(path: Path, chain: tuple[tuple[Path, Path], ...]) -> tuple[dict,
     base, base_errors, base_origins = _load_chain(parent_path, (*chain, (resolved, path)))
     for code in tree.get("countries", {}) if isinstance(tree.get("countries"), dict) else ():
         if code not in base.get("countries", {}) and COUNTRY_CODE.fullmatch(str(code)):
-            errors.append(f"{path}: countries.{code}: unknown country (not in '{parent_ref}')"
-                          + did_you_mean(code, base.get("countries", {})))
+            errors.append(f"{path}: countries.{code}: "
+                          + unknown("country", code, base.get("countries", {}), f"countries of '{parent_ref}'"))
     child = {k: v for k, v in tree.items() if k != "extends"}
     return deep_merge(base, child), base_errors + errors, base_origins + own
 
@@ -158,6 +165,14 @@ class Scenario:
     def title(self) -> str:
         return self.data["meta"].get("title", self.name)
 
+    @property
+    def warnings(self) -> list[str]:
+        """Valid settings that probably do not do what was meant, as one-line messages (an AI subsidy
+        rate without a fund to pay it); `factoryshift validate` and `run` print them on stderr."""
+        source = str(self.path or self.name)
+        return [f"{source}: countries.{code}.ai_subsidy_rate: {problem}"
+                for code, problem in unfunded_subsidies(self.data)]
+
     def with_overrides(self, overrides: dict[str, object], source: str = "overrides") -> Scenario:
         """A copy with dotted-path values replaced (``countries.USA.tariffs.CHN``), re-validated."""
         data = copy.deepcopy(self.data)
@@ -189,14 +204,14 @@ def check_path(data: dict, dotted: str) -> str | None:
         return None if parts[1] in table else "unknown parameter" + did_you_mean(parts[1], table)
     if parts[0] == "countries" and len(parts) in (3, 4):
         if parts[1] not in data["countries"]:
-            return "unknown country" + did_you_mean(parts[1], data["countries"])
+            return unknown_country(parts[1], data["countries"])
         if len(parts) == 4:
             if parts[2] != "tariffs":
                 return "only tariffs take a fourth part (countries.XXX.tariffs.ORIGIN)"
             if parts[3] == parts[1]:
                 return SELF_TARIFF
             ok = parts[3] == "default" or parts[3] in data["countries"]
-            return None if ok else "unknown origin" + did_you_mean(parts[3], data["countries"])
+            return None if ok else unknown_country(parts[3], data["countries"])
         param = P.COUNTRY.get(parts[2])
         if param is None:
             return "unknown parameter" + did_you_mean(parts[2], P.COUNTRY)
