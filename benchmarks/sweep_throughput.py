@@ -40,6 +40,7 @@ seed = 7
 firms = {firms}
 [fixed]
 "run.end_year" = {end_year}
+"countries.USA.ai_fund" = 1e11
 [levers]
 "countries.USA.ai_subsidy_rate" = {{ min = 0.0, max = 0.5 }}
 [uncertainties]

@@ -23,6 +23,7 @@ seed = 11
 firms = 300
 [fixed]
 "run.end_year" = 2030
+"countries.USA.ai_fund" = 1e11
 """
 
 GOOD = HEAD + """

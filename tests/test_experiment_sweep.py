@@ -36,6 +36,7 @@ seed = 99
 firms = {firms}
 [fixed]
 "run.end_year" = {end_year}
+"countries.USA.ai_fund" = 1e11
 [levers]
 {levers}
 [outcomes]

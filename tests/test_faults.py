@@ -434,6 +434,18 @@ CASES = [
     Case("command typo", 8, ["rnu"], None, 2, ("invalid choice: 'rnu'", "did you mean 'run'?")),
     Case("choice typo", 8, ["sweep", "x", "--executor", "dsk"], None, 2, ("did you mean 'dask'?",)),
     Case("top-level option typo", 8, ["--verison"], None, 2, ("did you mean '--version'?",)),
+    Case("sweep --formt", 8, ["sweep", "x", "--formt", "csv"], None, 2, ("did you mean '--format'?",)),
+    Case("sweep --format typo", 8, ["sweep", "x", "--format", "cvs"], None, 2,
+         ("argument --format: invalid choice: 'cvs'", "did you mean 'csv'?")),
+    Case("compare --progres", 8, ["compare", "baseline", "--progres"], None, 2, ("did you mean '--progress'?",)),
+    # 6 (issue 14). levers that would mislead
+    Case("a tariff written as a percentage", 6, ["validate", "t.toml"], None, 2,
+         ("countries.USA.tariffs.CHN: out of range: 5 not in [0, 2]", "(did you mean 0.05?",),
+         files={"t.toml": BASE + "[countries.USA.tariffs]\nCHN = 5\n"}),
+    Case("an experiment factor on a tariff written as a percentage", 6, ["sweep", "x.toml", "--dry-run"], None, 2,
+         ("levers.countries.USA.tariffs.CHN.values[1]: out of range: 25 not in [0, 2]", "(did you mean 0.25?"),
+         files={"x.toml": tiny_experiment().replace('"countries.USA.ai_subsidy_rate" = { values = [0.0, 0.5] }',
+                                                    '"countries.USA.tariffs.CHN" = { values = [0, 25] }')}),
 ]
 
 

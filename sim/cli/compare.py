@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from sim import inputs
@@ -33,6 +34,8 @@ def add_parser(sub) -> None:
     p.add_argument("--shared-y", action="store_true",
                    help="one y scale for every country's panels (default: each country its own)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    p.add_argument("--progress", action="store_true",
+                   help="show progress on stderr even when it is not a terminal (on a terminal: always, as a bar)")
     p.set_defaults(func=run_cli)
 
 
@@ -56,7 +59,7 @@ def run_cli(args) -> int:
         check_options(loaded, args.replicates, args.year, args.firms, args.workers, countries, args.seed)
         check_target(args.out, "compare", args.force)
     result = compare(loaded, replicates=args.replicates, year=args.year, firms=args.firms, workers=args.workers,
-                     countries=countries, base_seed=args.seed)
+                     countries=countries, base_seed=args.seed, progress=args.progress or sys.stderr.isatty())
     out = args.out or Path("results") / "compare" / "-vs-".join(result.scenarios)
     result.write(out, plot=not args.no_plot, shared_y=args.shared_y, force=args.force)
     print(result.format_table())

@@ -12,6 +12,7 @@ from sim.errors import UserError
 from sim.output import ensure_out_dir, staged_outputs
 
 EXECUTORS = ("serial", "process", "dask")
+FORMATS = ("parquet", "csv")
 
 
 def add_parser(sub) -> None:
@@ -33,6 +34,9 @@ def add_parser(sub) -> None:
                    "of them, default 10) and exit; nothing is run or written")
     p.add_argument("--no-analyze", action="store_true", help="skip the analysis at the end")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--format", choices=FORMATS, default="parquet",
+                   help="tables of the results: parquet (default), or csv to write runs.csv, outcomes.csv and "
+                        "trajectories.csv next to the Parquet tables (for spreadsheets and BehaviorSpace users)")
     p.set_defaults(func=sweep)
 
     a = sub.add_parser("analyze", help="analyse a sweep folder (lever effects, sensitivity, plots, analysis.md)",
@@ -67,9 +71,13 @@ def sweep(args) -> int:
           f"{experiment.replicates} replicates = {experiment.n_runs} runs of {experiment.firms:,} firms "
           f"({executor_name}, {workers if executor_name != 'serial' else 1} worker(s)) → {out}/",
           file=sys.stderr if args.quiet else sys.stdout)
-    with make_executor(executor_name, workers, args.scheduler) as (executor, n):
-        summary = run_sweep(experiment, out, executor, workers=n, limit=args.limit, progress=not args.quiet,
-                            session={"executor": executor_name, "scheduler": args.scheduler})
+    try:
+        with make_executor(executor_name, workers, args.scheduler) as (executor, n):
+            summary = run_sweep(experiment, out, executor, workers=n, limit=args.limit, progress=not args.quiet,
+                                session={"executor": executor_name, "scheduler": args.scheduler},
+                                csv=args.format == "csv")
+    except KeyboardInterrupt:
+        return interrupted(experiment, out, args)
     print(summary.line(experiment.name))
     if summary.failed:
         print(f"{summary.failed} run(s) failed; their errors are in {out}/runs.parquet (column error) and "
@@ -80,6 +88,24 @@ def sweep(args) -> int:
         else:
             print("no analysis: no run succeeded")
     return 1 if summary.failed else 0
+
+
+def interrupted(experiment, out: Path, args) -> int:
+    """Ctrl-C: every finished run is on disk; say how many, and the command that goes on from there."""
+    import shlex
+
+    from sim.experiments.store import FAILED, OK, scan
+
+    status = scan(out, experiment.n_runs)
+    ok, failed = status.count(OK), status.count(FAILED)
+    again = ["factoryshift", "sweep", args.experiment, "--out", str(out)]
+    for option in ("executor", "workers", "scheduler", "limit"):
+        if getattr(args, option) is not None:
+            again += [f"--{option}", str(getattr(args, option))]
+    again += ["--format", "csv"] if args.format == "csv" else []
+    print(f"interrupted: {ok + failed:,} of {experiment.n_runs:,} runs are kept in {out}/ ({ok:,} ok, {failed:,} "
+          f"failed); resume with: {shlex.join(again)}", file=sys.stderr)
+    return 130
 
 
 def dry_run(experiment, out: Path, rows: int | None) -> int:

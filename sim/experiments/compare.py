@@ -135,17 +135,41 @@ def _run_task(task: tuple[Scenario, np.random.SeedSequence, int | None]) -> tupl
     return frame[["year", "country", *KEPT]], model.recorder.flows()
 
 
-def _execute(tasks: list, workers: int) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Results in task order, serially or on `workers` local processes."""
-    if workers <= 1 or len(tasks) <= 1:
-        return [_run_task(t) for t in tasks]
-    with process_pool(min(workers, len(tasks))) as pool:
-        return list(pool.map(_run_task, tasks, chunksize=max(1, len(tasks) // (4 * workers))))
+def _run_chunk(chunk: list) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    return [_run_task(t) for t in chunk]
+
+
+def _execute(tasks: list, workers: int, progress: bool = False) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Results in task order, serially or on `workers` local processes; `progress` on stderr
+    (`sim.progress.Progress`: a bar on a terminal, else a line every 10 s)."""
+    import concurrent.futures as cf
+
+    from sim.progress import Progress
+
+    bar = Progress(len(tasks), "compare", progress)
+    try:
+        if workers <= 1 or len(tasks) <= 1:
+            results = []
+            for t in tasks:
+                results.append(_run_task(t))
+                bar.update()
+            return results
+        size = max(1, len(tasks) // (4 * workers))   # a few chunks per worker: balance with little overhead
+        chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+        with process_pool(min(workers, len(tasks))) as pool:
+            futures = {pool.submit(_run_chunk, chunk): k for k, chunk in enumerate(chunks)}
+            done: dict[int, list] = {}
+            for future in cf.as_completed(futures):
+                done[futures[future]] = future.result()
+                bar.update(n=len(done[futures[future]]))
+        return [result for k in range(len(chunks)) for result in done[k]]
+    finally:
+        bar.close()
 
 
 def compare(scenarios: list[str | Path | Scenario], *, replicates: int = 10, year: int | None = None,
             firms: int | None = None, workers: int | None = None, countries: list[str] | None = None,
-            base_seed: int | None = None) -> CompareResult:
+            base_seed: int | None = None, progress: bool = False) -> CompareResult:
     """Run every scenario `replicates` times with shared seeds and summarise production shares.
 
     scenarios : bundled names, paths or `Scenario` objects; the first is the reference.
@@ -157,6 +181,7 @@ def compare(scenarios: list[str | Path | Scenario], *, replicates: int = 10, yea
     countries : countries for the printed table and the plot (default `DEFAULT_COUNTRIES`
                 present in the scenarios); the data frames always hold every country.
     base_seed : root of the replicate seeds (default: the first scenario's ``run.seed``).
+    progress  : show the runs' progress on stderr.
     """
     import pandas as pd
 
@@ -167,7 +192,7 @@ def compare(scenarios: list[str | Path | Scenario], *, replicates: int = 10, yea
                                                         base_seed)
     seeds = replicate_seeds(base_seed, replicates)
     tasks = [(s, seed, firms) for s in loaded for seed in seeds]
-    frames = _execute(tasks, workers)
+    frames = _execute(tasks, workers, progress)
     names = [s.name for s in loaded]
     parts, flow_parts = [], []
     for k, (frame, flows) in enumerate(frames):

@@ -59,14 +59,50 @@ def run_status(out: str | Path, run_id: int) -> str | None:
     return "failed" if os.path.isfile(run_path(out, run_id, failed=True)) else None
 
 
+#: Values of a `scan` status array.
+NOT_RUN, OK, FAILED = 0, 1, 2
+
+
+def scan(out: str | Path, n_runs: int) -> bytearray:
+    """The status of every run (`NOT_RUN`, `OK`, `FAILED`), one byte each, from one listing of runs/.
+
+    One directory listing instead of two file lookups per run: a sweep of 10 million runs spent
+    minutes asking for each run's files before running its first (``--limit 1``); the listing costs
+    what the folder holds. One byte per run keeps the coordinator's memory small (10 MB for 10
+    million runs) where a set of run ids would not.
+    """
+    status = bytearray(n_runs)
+    try:
+        entries = os.scandir(os.path.join(out, "runs"))
+    except FileNotFoundError:
+        return status
+    with entries:
+        for entry in entries:
+            stem, _, ext = entry.name.partition(".")
+            if not (stem.isascii() and stem.isdigit()) or ext not in ("parquet", "failed.json"):
+                continue
+            run_id = int(stem)
+            if run_id < n_runs and status[run_id] != OK:
+                status[run_id] = OK if ext == "parquet" else FAILED
+    return status
+
+
+def with_status(status: bytearray, *wanted: int):
+    """Run ids whose status is one of `wanted`, in order, found at C speed (`bytearray.find`)."""
+    nxt = {w: status.find(w) for w in wanted}
+    while True:
+        found = [i for i in nxt.values() if i >= 0]
+        if not found:
+            return
+        i = min(found)
+        yield i
+        nxt[status[i]] = status.find(status[i], i + 1)
+
+
 def count_runs(out: Path, n_runs: int) -> tuple[int, int]:
-    """(ok, failed) runs in the folder, counted without holding a list of them."""
-    ok = failed = 0
-    for run_id in range(n_runs):
-        status = run_status(out, run_id)
-        ok += status == "ok"
-        failed += status == "failed"
-    return ok, failed
+    """(ok, failed) runs in the folder."""
+    status = scan(out, n_runs)
+    return status.count(OK), status.count(FAILED)
 
 
 def scenario_from_manifest(manifest: dict) -> Scenario:
@@ -238,8 +274,9 @@ def read_record(out: Path, run_id: int, failed: bool = False) -> dict:
     return json.loads(pq.read_schema(path).metadata[META_KEY])
 
 
-def build_tables(out: Path, experiment: Experiment) -> None:
-    """(Re)build runs.parquet, outcomes.parquet and trajectories.parquet from runs/, a batch at a time."""
+def build_tables(out: Path, experiment: Experiment, csv: bool = False) -> None:
+    """(Re)build runs.parquet, outcomes.parquet and trajectories.parquet from runs/, a batch at a time;
+    with `csv`, or if the folder already has them (so they never fall behind), also their CSV copies."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -265,11 +302,10 @@ def build_tables(out: Path, experiment: Experiment) -> None:
                 writers[name].write_table(pa.Table.from_pylist(batch, schema=schemas[name]))
                 batch.clear()
 
+    status_of = scan(out, experiment.n_runs)
     try:
-        for run_id in range(experiment.n_runs):
-            status = run_status(out, run_id)
-            if status is None:
-                continue
+        for run_id in with_status(status_of, OK, FAILED):
+            status = "ok" if status_of[run_id] == OK else "failed"
             try:
                 rec = read_record(out, run_id, failed=status == "failed")
             except Exception:  # unreadable: say which file, and how to repair it
@@ -296,6 +332,27 @@ def build_tables(out: Path, experiment: Experiment) -> None:
             writer.close()
     for name, path in tmp.items():
         os.replace(path, out / f"{name}.parquet")
+    if csv or any((out / f"{name}.csv").exists() for name in TABLES):
+        write_csv(out, list(tmp))
+
+
+def write_csv(out: Path, names: list[str]) -> None:
+    """`NAME.csv` next to each `NAME.parquet`: the same columns and rows, for spreadsheets and for users of
+    NetLogo BehaviorSpace's table output. Floats are written exactly (%.17g), a missing value (NaN: the
+    outcomes of a failed run) as an empty cell; written a row group at a time, atomically."""
+    import pyarrow.parquet as pq
+
+    for name in names:
+        path = out / f"{name}.csv"
+        tmp = temp_path(path)
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            first = True
+            for batch in pq.ParquetFile(out / f"{name}.parquet").iter_batches(batch_size=BATCH * 64):
+                batch.to_pandas().to_csv(fh, index=False, header=first, float_format="%.17g")
+                first = False
+            if first:  # no row: the header alone
+                pq.read_schema(out / f"{name}.parquet").empty_table().to_pandas().to_csv(fh, index=False)
+        os.replace(tmp, path)
 
 
 TABLES = ("runs", "outcomes", "trajectories")

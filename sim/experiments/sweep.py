@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import io
+import itertools
 import json
 import os
 import sys
@@ -25,23 +26,35 @@ from sim.errors import UserError
 from sim.experiments.experiment import Experiment, Outcome, apply_overrides
 from sim.experiments.parallel import single_threaded_blas
 from sim.experiments.store import (
+    FAILED,
     META_KEY,
+    NOT_RUN,
+    OK,
     Lock,
     build_tables,
-    count_runs,
     load_sweep,
     prepare,
     quarantine_damaged,
     read_record,
     read_table,
     run_path,
-    run_status,
+    scan,
     store,
+    with_status,
 )
+from sim.progress import Progress
 from sim.provenance import git_commit, now_iso
 from sim.scenarios.scenario import Scenario
 
 FAIL_ENV = "FACTORYSHIFT_FAIL_RUNS"
+#: Benchmark aid: "1" makes every run a null run (no model; a one-row result), so that
+#: benchmarks/coordinator.py measures what the coordinator costs per run, on any executor.
+NULL_ENV = "FACTORYSHIFT_NULL_RUNS"
+#: Runs are sent to workers in batches that take about this long (the batch grows to it as run times
+#: become known): a task's fixed cost — its round trip, pickling the base scenario, a Dask scheduler's
+#: bookkeeping — is then paid once per batch, not once per run.
+BATCH_SECONDS = 0.25
+MAX_BATCH = 256
 
 
 # ---------------------------------------------------------------------------------- one run
@@ -60,6 +73,7 @@ class Task:
     base: Scenario
     outcomes: tuple[Outcome, ...]
     fail: bool = False      # testing aid: raise instead of running (FACTORYSHIFT_FAIL_RUNS)
+    null: bool = False      # benchmark aid: no model, a one-row result (FACTORYSHIFT_NULL_RUNS)
 
     def record(self) -> dict:
         return {"run_id": self.run_id, "sample": self.sample, "replicate": self.replicate,
@@ -73,6 +87,12 @@ def simulate(task: Task):
 
     if task.fail:
         raise RuntimeError(f"injected failure of run {task.run_id} ({FAIL_ENV}, a testing aid)")
+    if task.null:
+        import pandas as pd
+
+        years, codes = range(task.base.run["start_year"], task.base.run["end_year"] + 1), task.base.codes
+        return pd.DataFrame({"year": [y for y in years for _ in codes], "country": list(codes) * len(years),
+                             **{o.metric: 0.0 for o in task.outcomes}})
     scenario = apply_overrides(task.base, task.overrides, source=f"run {task.run_id}")
     seed = np.random.SeedSequence(task.entropy, spawn_key=task.spawn_key)
     with single_threaded_blas(), np.errstate(all="ignore"):   # sim.model.health reports non-finite values
@@ -118,6 +138,12 @@ def run_task(task: Task) -> dict:
         return {"record": record, "data": None}
 
 
+def run_batch(batch: tuple[Task, ...]) -> list[dict]:
+    """Several runs in one task (`run_task` each). The runs share one base scenario object, which
+    pickle therefore sends once per batch."""
+    return [run_task(task) for task in batch]
+
+
 def failing_runs() -> set[int]:
     """Run ids listed in FACTORYSHIFT_FAIL_RUNS ("3" or "3,17"): a testing aid that makes them fail."""
     raw = os.environ.get(FAIL_ENV, "").replace(",", " ").split()
@@ -127,7 +153,7 @@ def failing_runs() -> set[int]:
         raise UserError(f"{FAIL_ENV}: must be run ids separated by commas, got {os.environ[FAIL_ENV]!r}") from None
 
 
-def tasks(experiment: Experiment, run_ids, fail: set[int] = frozenset()):
+def tasks(experiment: Experiment, run_ids, fail: set[int] = frozenset(), null: bool = False):
     """Tasks of the given run ids, generated lazily."""
     design, seeds = experiment.design, experiment.seeds()
     outcomes = experiment.outcomes
@@ -135,7 +161,7 @@ def tasks(experiment: Experiment, run_ids, fail: set[int] = frozenset()):
         sample, rep = experiment.run_index(run_id)
         seed = seeds[rep]
         yield Task(run_id, sample, rep, design.values(sample), design.point(sample), int(seed.entropy),
-                   tuple(seed.spawn_key), experiment.firms, experiment.base, outcomes, run_id in fail)
+                   tuple(seed.spawn_key), experiment.firms, experiment.base, outcomes, run_id in fail, null)
 
 
 # ---------------------------------------------------------------------------------- executors
@@ -149,38 +175,6 @@ class SerialExecutor(cf.Executor):
         except BaseException as exc:
             future.set_exception(exc)
         return future
-
-
-class Progress:
-    """A tqdm bar (rate, ETA) on a terminal; a plain line every `every` seconds otherwise."""
-
-    def __init__(self, total: int, label: str, enabled: bool = True, every: float = 10.0):
-        self.total, self.label, self.enabled, self.every = total, label, enabled, every
-        self.done = self.failed = 0
-        self.t0 = self.last = time.monotonic()
-        self.bar = None
-        if enabled and total and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, desc=label, unit="run", file=sys.stderr, smoothing=0.1)
-
-    def update(self, ok: bool) -> None:
-        self.done += 1
-        self.failed += not ok
-        if self.bar is not None:
-            self.bar.update(1)
-            if not ok:
-                self.bar.set_postfix(failed=self.failed)
-        elif self.enabled and (time.monotonic() - self.last >= self.every or self.done == self.total):
-            self.last = time.monotonic()
-            rate = self.done / max(self.last - self.t0, 1e-9)
-            eta = (self.total - self.done) / rate if rate else float("inf")
-            print(f"{self.label}: {self.done}/{self.total} runs, {self.failed} failed, {rate:.1f} runs/s, "
-                  f"ETA {eta:.0f} s", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 # ---------------------------------------------------------------------------------- the sweep
@@ -206,20 +200,42 @@ class SweepSummary:
         return text + (f"; {self.remaining} remain — run again to continue" if self.remaining else "")
 
 
+class BatchSizer:
+    """Runs per task: one until run times are known, then as many as take about `BATCH_SECONDS` (at most
+    `MAX_BATCH`), and never so many that some worker would wait idle at the end of the sweep."""
+
+    def __init__(self, workers: int, fixed: int | None = None):
+        self.workers, self.fixed, self.mean = workers, fixed, None
+
+    def observe(self, seconds: float) -> None:
+        self.mean = seconds if self.mean is None else 0.9 * self.mean + 0.1 * seconds
+
+    def size(self, unsubmitted: int) -> int:
+        if self.fixed:
+            return self.fixed
+        if self.mean is None:
+            return 1
+        fair = -(-unsubmitted // (2 * self.workers))
+        return max(1, min(int(BATCH_SECONDS / max(self.mean, 1e-6)), MAX_BATCH, fair))
+
+
 def run_sweep(experiment: Experiment, out: str | Path, executor: cf.Executor | None = None, *,
               workers: int | None = None, limit: int | None = None, progress: bool = True,
-              in_flight: int | None = None, session: dict | None = None) -> SweepSummary:
+              in_flight: int | None = None, session: dict | None = None, batch: int | None = None,
+              csv: bool = False) -> SweepSummary:
     """Run every run of `experiment` not yet complete in `out` on `executor` (default: serial, here).
 
     `executor` may be any `concurrent.futures.Executor` (a process pool, a dask
-    ``Client.get_executor()``); it is not shut down. At most `in_flight` runs (default
-    2 × `workers`) are submitted at once; each finished run is written to disk at once.
+    ``Client.get_executor()``); it is not shut down. Runs are submitted in batches (`batch` runs per
+    task; default: `BatchSizer`), at most `in_flight` batches at once (default 2 × `workers`); each
+    finished run is written to disk as its batch returns. `csv`: also write the tables as CSV
+    (`sim.experiments.store.write_csv`).
     """
     out = Path(out)
     executor = executor or SerialExecutor()
     workers = workers or getattr(executor, "_max_workers", None) or os.cpu_count() or 1
     in_flight = in_flight or 2 * workers
-    fail = failing_runs()
+    fail, null = failing_runs(), os.environ.get(NULL_ENV) == "1"
     session = {"started": now_iso(), "executor": type(executor).__name__, "workers": workers, "limit": limit,
                "git_commit": git_commit(), **(session or {})}
     t0 = time.perf_counter()
@@ -227,22 +243,22 @@ def run_sweep(experiment: Experiment, out: str | Path, executor: cf.Executor | N
         prepare(out, experiment, session)
         for warning in quarantine_damaged(out, experiment.n_runs):
             print(warning, file=sys.stderr)
-        skipped, _ = count_runs(out, experiment.n_runs)
-        todo_n = experiment.n_runs - skipped
-        if limit is not None:
-            todo_n = min(todo_n, limit)
-        todo = (i for i in range(experiment.n_runs) if run_status(out, i) != "ok")
-        stream = tasks(experiment, (i for _, i in zip(range(todo_n), todo)), fail)
+        status = scan(out, experiment.n_runs)
+        skipped = status.count(OK)
+        todo_n = experiment.n_runs - skipped if limit is None else min(experiment.n_runs - skipped, limit)
+        stream = tasks(experiment, itertools.islice(with_status(status, NOT_RUN, FAILED), todo_n), fail, null)
+        sizer = BatchSizer(workers, batch)
         bar = None  # created after the first submissions: a forking pool starts its workers before tqdm's thread
         pending: dict[cf.Future, int] = {}
-        ran, broken = 0, None
+        ran, unsubmitted, broken = 0, todo_n, None
         try:
             while True:
                 while broken is None and len(pending) < in_flight:
-                    task = next(stream, None)
-                    if task is None:
+                    chunk = tuple(itertools.islice(stream, sizer.size(unsubmitted)))
+                    if not chunk:
                         break
-                    pending[executor.submit(run_task, task)] = task.run_id
+                    pending[executor.submit(run_batch, chunk)] = len(chunk)
+                    unsubmitted -= len(chunk)
                 bar = bar or Progress(todo_n, experiment.name, progress)
                 if not pending:
                     break
@@ -250,13 +266,15 @@ def run_sweep(experiment: Experiment, out: str | Path, executor: cf.Executor | N
                 for future in done:
                     pending.pop(future)
                     try:
-                        result = future.result()
-                    except Exception as exc:  # the executor lost the run (a worker died)
+                        results = future.result()
+                    except Exception as exc:  # the executor lost the runs (a worker died)
                         broken = broken or exc
                         continue
-                    store(out, result)
-                    ran += 1
-                    bar.update(result["data"] is not None)
+                    for result in results:
+                        store(out, result)
+                        ran += 1
+                        bar.update(result["data"] is not None)
+                        sizer.observe(result["record"]["seconds"])
         finally:
             if bar is not None:
                 bar.close()
@@ -265,9 +283,10 @@ def run_sweep(experiment: Experiment, out: str | Path, executor: cf.Executor | N
         if broken is not None:
             raise RuntimeError(f"the executor lost runs ({type(broken).__name__}: {broken}); finished runs are "
                                f"saved in {out} — run the same command again to resume")
-        build_tables(out, experiment)
-        ok, failed = count_runs(out, experiment.n_runs)
-    return SweepSummary(out, experiment.n_runs, ran, skipped, ok, failed, time.perf_counter() - t0)
+        build_tables(out, experiment, csv=csv)
+        status = scan(out, experiment.n_runs)
+    return SweepSummary(out, experiment.n_runs, ran, skipped, status.count(OK), status.count(FAILED),
+                        time.perf_counter() - t0)
 
 
 # ---------------------------------------------------------------------------------- re-running one run
