@@ -47,10 +47,12 @@ print(sorted(p.name for p in folder.iterdir()))
 
 # %% [markdown]
 # A scenario can be changed in code: `with_overrides` takes dotted paths, as the
-# experiment files and the command line do.
+# experiment files and the command line do. A subsidy rate needs a fund to pay it
+# (`ai_fund`, US$ a year); without one, `scenario.warnings` says that no subsidy is paid.
 
 # %%
-subsidy = sim.load_scenario("baseline").with_overrides({"countries.USA.ai_subsidy_rate": 0.3})
+subsidy = sim.load_scenario("baseline").with_overrides({"countries.USA.ai_subsidy_rate": 0.3,
+                                                        "countries.USA.ai_fund": 20e9})
 us = sim.run_scenario(subsidy, seed=1, firms=FIRMS).shares["USA"]
 print(f"US share in 2050: {100 * result.shares['USA'].iloc[-1]:.2f}% → {100 * us.iloc[-1]:.2f}% with the subsidy")
 
@@ -99,6 +101,10 @@ replicates = 2
 seed = 7
 firms = 400
 
+[fixed]
+"countries.DEU.ai_fund" = 5e9
+"countries.XEU.ai_fund" = 15e9
+
 [levers]
 "countries.DEU.ai_subsidy_rate" = { min = 0.0, max = 0.5, also = ["countries.XEU.ai_subsidy_rate"] }
 "countries.USA.tariffs.CHN" = { values = [0.0, 0.25, 0.6] }
@@ -111,6 +117,7 @@ eu_share_2040 = { metric = "production_share", country = ["DEU", "XEU"], year = 
 us_share = { metric = "production_share", country = "USA" }
 """
 experiment = parse_experiment(EXPERIMENT, source="tutorial.toml", name="tutorial")
+assert not experiment.warnings and not subsidy.warnings
 sweep_dir = Path(tempfile.mkdtemp(prefix="sweep-", dir=OUT))
 summary = run_sweep(experiment, sweep_dir, workers=1, progress=False)
 print(summary.line(experiment.name))

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import FactoryShiftModel, load_scenario
+from sim.scenarios import parameters as P
 
 BASE = load_scenario("baseline")
 CODES = BASE.codes
@@ -39,7 +40,7 @@ country_levers = st.tuples(
         "labor_supply_boost": st.floats(0.3, 3.0), "wage_growth": st.floats(-0.1, 0.2),
         "demand_growth": st.floats(-0.1, 0.2),
     }),
-    st.sampled_from(CODES), st.floats(0.0, 3.0),
+    st.sampled_from(CODES), st.floats(0.0, P.COUNTRY["tariffs"].hi),
 )
 
 
