@@ -181,3 +181,17 @@ def test_model_errors_are_one_line_and_keep_their_python_types():
     with pytest.raises(KeyError, match=r"firm\(999999\): no firm with that id"):
         model.firm(999999)
     assert model.run(until=2027).year == 2027          # the current year: nothing to do, no error
+
+
+def test_the_model_checks_its_arguments_in_python_terms():
+    with pytest.raises(UserError) as info:
+        sim.FactoryShiftModel("baseline", firms=5)
+    assert str(info.value).endswith("baseline.toml: firms: must be between 10 and 20,000,000, got 5")
+
+
+def test_notebook_objects_have_short_reprs():
+    from sim.experiments.experiment import load_experiment
+
+    assert repr(sim.load_scenario("baseline")) == "<Scenario baseline: 11 countries, 2024–2050, 10,000 firms>"
+    assert repr(load_experiment("us_policies_futures")) == ("<Experiment us_policies_futures: 5 policies (list) × "
+                                                            "32 futures (lhs) × 2 replicates = 320 runs>")

@@ -67,6 +67,10 @@ class CompareResult:
     costs: pd.DataFrame = field(default_factory=lambda: _pd().DataFrame())   # magnitudes.scenario_costs
     flows: pd.DataFrame = field(default_factory=lambda: _pd().DataFrame())
 
+    def __repr__(self) -> str:   # the dataclass's would print every data frame
+        return (f"<CompareResult {' vs '.join(self.scenarios)}: {self.replicates} replicate(s), year {self.year}, "
+                f"{len(self.runs):,} rows>")
+
     def format_table(self, countries: list[str] | None = None) -> str:
         """The table as text: one block per country, one line per scenario."""
         countries = countries or self.countries

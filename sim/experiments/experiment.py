@@ -59,6 +59,9 @@ class Experiment:
     warnings: tuple[str, ...] = ()        # valid but probably not meant (a subsidy rate without a fund)
     _design: Design | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:   # the dataclass's would print the whole file and scenario
+        return f"<Experiment {self.name}: {self.design_text} × {self.replicates} replicates = {self.n_runs:,} runs>"
+
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()

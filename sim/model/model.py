@@ -13,6 +13,7 @@ import numbers
 import mesa
 import numpy as np
 
+from sim.api import check_run_options
 from sim.model import adoption, health, labor, location, market, record, setup, turnover
 from sim.model.countries import Country, CountryState
 from sim.model.draws import Draws
@@ -37,6 +38,7 @@ class FactoryShiftModel(mesa.Model):
     def __init__(self, scenario: Scenario | str = "baseline", *, seed=None, firms: int | None = None,
                  record_firms: bool = False, draws: Draws | None = None):
         scenario = load_scenario(scenario) if not isinstance(scenario, Scenario) else scenario
+        check_run_options(scenario, seed=seed, firms=firms)   # one-line UserError, in Python's terms (firms=5)
         seed = scenario.run["seed"] if seed is None else seed
         super().__init__(rng=np.random.default_rng(seed))
         self.spec = scenario  # `scenario` is taken by mesa.Model (its own Scenario API)

@@ -165,6 +165,12 @@ class Scenario:
     def title(self) -> str:
         return self.data["meta"].get("title", self.name)
 
+    def __repr__(self) -> str:   # the data holds every parameter: too much for a notebook cell
+        run = self.data["run"]
+        extra = f", {len(self.overrides)} override(s)" if self.overrides else ""
+        return (f"<Scenario {self.name}: {len(self.codes)} countries, {run['start_year']}–{run['end_year']}, "
+                f"{run['firms']:,} firms{extra}>")
+
     @property
     def warnings(self) -> list[str]:
         """Valid settings that probably do not do what was meant, as one-line messages (an AI subsidy
