@@ -59,9 +59,11 @@ CHILD = textwrap.dedent("""
     from sim.cli.sweep import make_executor
     exp_path, out, executor, workers, batch, null = sys.argv[1:7]
     if null == "1" and not hasattr(S, "NULL_ENV"):        # an older tree: replace simulate here (fork inherits)
-        def simulate(task):
+        def simulate(task):                               # as sim.experiments.sweep.simulate does for null runs
             import pandas as pd
-            return pd.DataFrame({"year": 2024, "country": task.base.codes, **{o.metric: 0.0 for o in task.outcomes}})
+            years, codes = range(task.base.run["start_year"], task.base.run["end_year"] + 1), task.base.codes
+            return pd.DataFrame({"year": [y for y in years for _ in codes], "country": list(codes) * len(years),
+                                 **{o.metric: 0.0 for o in task.outcomes}})
         S.simulate = simulate
     exp = load_experiment(Path(exp_path))
     exp.design
@@ -123,6 +125,8 @@ def main() -> int:
             print(f"   {label:<26}{'1' if batch == 1 else 'auto':>7}{wall:>9.2f}{args.runs / wall:>9.0f}"
                   f"{1000 * cpu:>12.3f}{1 / cpu:>16.0f}")
 
+        if args.real <= 0:
+            return 0
         real_exp = tmp / "real.toml"
         real_exp.write_text(EXPERIMENT.format(samples=args.real // 2, firms=10_000, end_year=2050))
         print(f"2. speed-up, {args.real} runs x 10,000 firms, 2024-2050 (median of {args.repeats})")

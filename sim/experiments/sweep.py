@@ -53,7 +53,7 @@ NULL_ENV = "FACTORYSHIFT_NULL_RUNS"
 #: Runs are sent to workers in batches that take about this long (the batch grows to it as run times
 #: become known): a task's fixed cost — its round trip, pickling the base scenario, a Dask scheduler's
 #: bookkeeping — is then paid once per batch, not once per run.
-BATCH_SECONDS = 0.25
+BATCH_SECONDS = 1.0
 MAX_BATCH = 256
 
 
