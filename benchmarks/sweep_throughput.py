@@ -10,7 +10,9 @@
    allocations during `run_sweep` (tracemalloc) and its peak resident set (ru_maxrss of
    the process itself, not its workers). To keep the 2,000-run sweep to about a minute
    both use 300 firms and stop in 2030 (the runs' size does not reach the coordinator).
-   Target: flat (the coordinator holds at most 2 × workers results at a time).
+   Both sweeps send 16 runs per task, so that the comparison shows memory per finished run, not
+   the batch size (which grows with a sweep up to its cap). Target: flat (the coordinator holds at
+   most 2 × workers batches of results at a time, and one byte of status per run).
 """
 
 from __future__ import annotations
@@ -84,10 +86,14 @@ def child_memory(runs: int, firms: int, end_year: int) -> None:
         exp.design  # noqa: B018 - draw the design before measuring (it is O(samples × factors) floats)
         pool = process_pool(2)
         pool.submit(int).result()  # start the workers now, so they do not inherit tracemalloc
+        import pandas  # noqa: F401 - libraries the coordinator imports once (pyarrow imports pandas) are not
+        import pyarrow.parquet  # noqa: F401 - what this measures: the coordinator's memory per run
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         tracemalloc.start()
         t0 = time.perf_counter()
-        summary = run_sweep(exp, Path(tmp) / "out", pool, workers=2, progress=False)
+        # one batch size for both sweeps: left to itself it grows with the sweep up to its cap (runs in flight
+        # are bounded by 2 x workers x MAX_BATCH), which is not what this compares: memory per finished run
+        summary = run_sweep(exp, Path(tmp) / "out", pool, workers=2, progress=False, batch=16)
         seconds = time.perf_counter() - t0
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()

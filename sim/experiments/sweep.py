@@ -1,10 +1,11 @@
 """Running an experiment's runs on any `concurrent.futures.Executor`, streaming each finished run to disk.
 
-The coordinator keeps at most `in_flight` runs submitted; each result is written
-(atomically, `sim.experiments.store`) as soon as it arrives and then dropped, so memory does not
-grow with the number of runs. Running the same sweep again skips complete runs.
-Workers only compute: they get a picklable `Task` and return the run's record and its
-Parquet bytes, so they need no shared file system (dask workers on other machines).
+The coordinator submits runs in batches (`BatchSizer`) and keeps at most `in_flight` batches
+submitted; each run is written (atomically, `sim.experiments.store`) as soon as its batch
+returns and then dropped, so memory does not grow with the number of runs. Running the same
+sweep again skips complete runs. Workers only compute: they get picklable `Task`s and return
+each run's record and its Parquet bytes, so they need no shared file system (dask workers on
+other machines).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from sim.provenance import git_commit, now_iso
 from sim.scenarios.scenario import Scenario
 
 FAIL_ENV = "FACTORYSHIFT_FAIL_RUNS"
-#: Benchmark aid: "1" makes every run a null run (no model; a one-row result), so that
+#: Benchmark aid: "1" makes every run a null run (no model; a table of zeros), so that
 #: benchmarks/coordinator.py measures what the coordinator costs per run, on any executor.
 NULL_ENV = "FACTORYSHIFT_NULL_RUNS"
 #: Runs are sent to workers in batches that take about this long (the batch grows to it as run times
@@ -73,7 +74,7 @@ class Task:
     base: Scenario
     outcomes: tuple[Outcome, ...]
     fail: bool = False      # testing aid: raise instead of running (FACTORYSHIFT_FAIL_RUNS)
-    null: bool = False      # benchmark aid: no model, a one-row result (FACTORYSHIFT_NULL_RUNS)
+    null: bool = False      # benchmark aid: no model, a table of zeros (FACTORYSHIFT_NULL_RUNS)
 
     def record(self) -> dict:
         return {"run_id": self.run_id, "sample": self.sample, "replicate": self.replicate,
