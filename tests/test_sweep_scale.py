@@ -3,6 +3,8 @@ same results, Ctrl-C says what is kept and how to go on, results as CSV, compare
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -121,3 +123,32 @@ def test_compare_shows_progress_with_the_flag_and_not_without(tmp_path, capsys):
     assert "compare: 2/2 runs, 0 failed" in capsys.readouterr().err
     assert main([*argv, "--out", str(tmp_path / "b")]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_resume_reads_only_the_run_files_changed_since_the_last_check(tmp_path, capsys):
+    path = experiment_file(tmp_path, size="samples = 3", replicates=2, firms=40, end_year=2026)
+    out = tmp_path / "out"
+    args = ["sweep", str(path), "--out", str(out), "--executor", "serial", "--quiet", "--no-analyze"]
+    assert main([*args, "--limit", "4"]) == 0
+    runs = out / "runs"
+    old = time.time() - 3600                              # written and checked long ago
+    (runs / "000000.parquet").write_bytes(b"torn long ago")   # (a disk changing a file behind our back)
+    (runs / "000001.parquet").write_bytes(b"")
+    for name in ("000000.parquet", "000001.parquet", "000002.parquet", "000003.parquet"):
+        os.utime(runs / name, (old, old))
+    (runs / "000002.parquet").write_bytes(b"torn just now")      # changed since: read
+    capsys.readouterr()
+    assert main(args) == 2                                # the old, non-empty file is only read by the tables
+    err = capsys.readouterr().err
+    assert "000001.parquet: damaged (empty file)" in err and "000002.parquet: damaged (unreadable" in err
+    assert err.strip().splitlines()[-1].endswith("000000.parquet: damaged (unreadable: ArrowInvalid: Parquet magic "
+                                                 "bytes not found in footer. Either the file is corrupted or this is "
+                                                 "not a parquet file.); run the same `factoryshift sweep` command "
+                                                 "again to quarantine and re-run it")
+    assert main(args) == 0                                # as it says: the next session reads it and re-runs it
+    assert "000000.parquet: damaged (unreadable" in capsys.readouterr().err
+    assert len(read_table(out / "runs.parquet")) == 6
+    assert main(["sweep", str(path), "--out", str(tmp_path / "fresh"), "--executor", "serial", "--quiet",
+                 "--no-analyze"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert all(isinstance(s["files_checked"], float) for s in manifest["sessions"])

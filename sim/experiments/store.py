@@ -190,6 +190,14 @@ def prepare(out: Path, experiment: Experiment, session: dict) -> dict:
     return manifest
 
 
+def mark_checked(out: Path, manifest: dict, began: float) -> None:
+    """Record in this session's manifest entry that every run file older than `began` (a `time.time()`)
+    has been read (`quarantine_damaged`): the next session need only read newer ones. Written after
+    the check, so a session killed while checking leaves no mark, and the next one reads everything."""
+    manifest["sessions"][-1]["files_checked"] = began
+    atomic_write(out / "manifest.json", to_json(manifest).encode())
+
+
 class Lock:
     """An exclusive lock on the sweep folder (`sim.output.locked`: dropped by the kernel when the
     coordinator dies, never inherited by its forked workers, so orphans cannot block a resume)."""
@@ -237,22 +245,37 @@ def damage(out: Path, run_id: int, failed: bool = False) -> str | None:
     return None
 
 
-def quarantine_damaged(out: Path, n_runs: int) -> list[str]:
-    """Move unusable run files to DIR/quarantine/ (so the resume runs them again); one warning each."""
+def quarantine_damaged(out: Path, n_runs: int, checked_before: float | None = None) -> list[str]:
+    """Move unusable run files to DIR/quarantine/ (so the resume runs them again); one warning each.
+
+    Files last changed before `checked_before` (a `time.time()`: when the previous session began,
+    which read them all) are only checked for being empty; the others — everything a kill or a power
+    loss during the previous session can have torn, and any file put there by hand — are read. A
+    resume of a sweep with a million finished runs then spends seconds here, not minutes.
+    """
     runs_dir = os.path.join(out, "runs")
+    found = []
     try:
-        names = [e.name for e in os.scandir(runs_dir) if not e.name.startswith(".")]
+        with os.scandir(runs_dir) as entries:
+            for entry in entries:
+                stem, _, ext = entry.name.partition(".")
+                if entry.name.startswith(".") or not (stem.isascii() and stem.isdigit()) \
+                        or ext not in ("parquet", "failed.json") or int(stem) >= n_runs:
+                    continue
+                run_id, failed = int(stem), ext == "failed.json"
+                if checked_before is not None:
+                    info = entry.stat()
+                    if info.st_mtime < checked_before:
+                        if info.st_size == 0:
+                            found.append((entry.name, run_id, failed, "empty file"))
+                        continue
+                problem = damage(out, run_id, failed)
+                if problem is not None:
+                    found.append((entry.name, run_id, failed, problem))
     except FileNotFoundError:
         return []
     warnings = []
-    for name in sorted(names):
-        stem, _, ext = name.partition(".")
-        if not (stem.isascii() and stem.isdigit()) or ext not in ("parquet", "failed.json") or int(stem) >= n_runs:
-            continue
-        run_id, failed = int(stem), ext == "failed.json"
-        problem = damage(out, run_id, failed)
-        if problem is None:
-            continue
+    for name, run_id, failed, problem in sorted(found):
         dest = os.path.join(out, "quarantine", name)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         suffix = 1
@@ -310,6 +333,8 @@ def build_tables(out: Path, experiment: Experiment, csv: bool = False) -> None:
                 rec = read_record(out, run_id, failed=status == "failed")
             except Exception:  # unreadable: say which file, and how to repair it
                 problem = damage(out, run_id, status == "failed")
+                with contextlib.suppress(OSError):   # changed now: the next session's check reads it
+                    os.utime(run_path(out, run_id, status == "failed"))
                 raise UserError(f"{run_path(out, run_id, status == 'failed')}: damaged ({problem}); run the same "
                                 f"`factoryshift sweep` command again to quarantine and re-run it") from None
             key = {"run_id": run_id, "sample": rec["sample"], "replicate": rec["replicate"]}

@@ -34,6 +34,7 @@ from sim.experiments.store import (
     Lock,
     build_tables,
     load_sweep,
+    mark_checked,
     prepare,
     quarantine_damaged,
     read_record,
@@ -201,6 +202,13 @@ class SweepSummary:
         return text + (f"; {self.remaining} remain — run again to continue" if self.remaining else "")
 
 
+def checked_since(sessions: list[dict]) -> float | None:
+    """When the last earlier session that read every run file began reading them (`mark_checked`),
+    less a margin for file-system timestamps; None if none did (the files are then all read)."""
+    times = [entry["files_checked"] for entry in sessions if isinstance(entry.get("files_checked"), (int, float))]
+    return times[-1] - 120.0 if times else None
+
+
 class BatchSizer:
     """Runs per task: one until run times are known, then as many as take about `BATCH_SECONDS` (at most
     `MAX_BATCH`), and never so many that some worker would wait idle at the end of the sweep."""
@@ -241,9 +249,11 @@ def run_sweep(experiment: Experiment, out: str | Path, executor: cf.Executor | N
                "git_commit": git_commit(), **(session or {})}
     t0 = time.perf_counter()
     with Lock(out):
-        prepare(out, experiment, session)
-        for warning in quarantine_damaged(out, experiment.n_runs):
+        manifest = prepare(out, experiment, session)
+        began = time.time()
+        for warning in quarantine_damaged(out, experiment.n_runs, checked_since(manifest["sessions"][:-1])):
             print(warning, file=sys.stderr)
+        mark_checked(out, manifest, began)
         status = scan(out, experiment.n_runs)
         skipped = status.count(OK)
         todo_n = experiment.n_runs - skipped if limit is None else min(experiment.n_runs - skipped, limit)
