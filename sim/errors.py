@@ -34,16 +34,28 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
-def unknown(what: str, name: object, choices: Iterable, plural: str | None = None) -> str:
+def unknown(what: str, name: object, choices: Iterable, plural: str | None = None,
+            aliases: dict[str, str] | None = None) -> str:
     """The one wording of an unknown name everywhere (scenario files, experiment files, options, the API):
-    ``"unknown country 'GER' (did you mean 'DEU'?); countries: CHN, KOR, …"``."""
+    ``"unknown country 'GER' (did you mean 'DEU'?); countries: CHN, KOR, …"``. `aliases` maps names
+    people use for a choice that spelling alone would not suggest."""
     choices = [str(c) for c in choices]
-    return (f"unknown {what} {str(name)!r}" + did_you_mean(name, choices)
-            + f"; {plural or what + 's'}: {', '.join(choices)}")
+    alias = (aliases or {}).get(str(name).upper())
+    hint = f" (did you mean '{alias}'?)" if alias in choices else did_you_mean(name, choices)
+    return f"unknown {what} {str(name)!r}" + hint + f"; {plural or what + 's'}: {', '.join(choices)}"
+
+
+#: Codes people use for the model's countries and regions that spelling alone would not suggest: IOC's
+#: GER, Korea's ROK, and members of the aggregates (sim/data/regions.py: XEU = EU-27 without Germany,
+#: XAS = ASEAN without Vietnam; the United Kingdom is in ROW).
+COUNTRY_ALIASES = {"GER": "DEU", "FRG": "DEU", "ROK": "KOR", "PRC": "CHN", "EU": "XEU", "EUR": "XEU",
+                   "FRA": "XEU", "ITA": "XEU", "ESP": "XEU", "POL": "XEU", "NLD": "XEU", "ASEAN": "XAS",
+                   "THA": "XAS", "IDN": "XAS", "MYS": "XAS", "PHL": "XAS", "SGP": "XAS", "KHM": "XAS",
+                   "UK": "ROW", "GBR": "ROW"}
 
 
 def unknown_country(code: object, codes: Iterable) -> str:
-    return unknown("country", code, codes, "countries")
+    return unknown("country", code, codes, "countries", COUNTRY_ALIASES)
 
 
 class UnknownNameError(UserError, KeyError):

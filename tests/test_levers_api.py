@@ -127,6 +127,9 @@ def test_unknown_names_read_alike_in_scenarios_experiments_and_options(tmp_path,
     assert lever[1].endswith("levers.model.thetta: unknown parameter (did you mean 'theta'?)")
     assert main(["run", "--countries", "USA,CNH", "--no-plot"]) == 2
     assert capsys.readouterr().err == f"error: run: --countries: {unknown}\n"
+    assert main(["compare", "baseline", "--countries", "USA,UK"]) == 2      # codes in use elsewhere: the region
+    assert capsys.readouterr().err == ("error: compare: --countries: unknown country 'UK' (did you mean 'ROW'?); "
+                                       f"countries: {CODES}\n")
 
 
 # ---------------------------------------------------------------------------------- item 6: the Python API
@@ -170,7 +173,7 @@ def test_model_errors_are_one_line_and_keep_their_python_types():
     with pytest.raises(KeyError) as info:
         model.country("GER")
     assert isinstance(info.value, UnknownNameError) and str(info.value) == f"country('GER'): unknown country " \
-        f"'GER'; countries: {CODES}"
+        f"'GER' (did you mean 'DEU'?); countries: {CODES}"
     with pytest.raises(ValueError) as info:
         model.run(until=2025)
     assert isinstance(info.value, BadValueError) and str(info.value) == (
