@@ -13,7 +13,7 @@ from pathlib import Path
 
 import tomli_w
 
-from sim.errors import UserError, did_you_mean, unknown, unknown_country
+from sim.errors import COUNTRY_ALIASES, UserError, did_you_mean, unknown, unknown_country
 from sim.inputs import load_toml
 from sim.scenarios import parameters as P
 from sim.scenarios.check import (
@@ -114,7 +114,8 @@ def _load_chain(path: Path, chain: tuple[tuple[Path, Path], ...]) -> tuple[dict,
     for code in tree.get("countries", {}) if isinstance(tree.get("countries"), dict) else ():
         if code not in base.get("countries", {}) and COUNTRY_CODE.fullmatch(str(code)):
             errors.append(f"{path}: countries.{code}: "
-                          + unknown("country", code, base.get("countries", {}), f"countries of '{parent_ref}'"))
+                          + unknown("country", code, base.get("countries", {}), f"countries of '{parent_ref}'",
+                                    COUNTRY_ALIASES))
     child = {k: v for k, v in tree.items() if k != "extends"}
     return deep_merge(base, child), base_errors + errors, base_origins + own
 
