@@ -31,25 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-EXPERIMENT = """
-[experiment]
-title = "coordinator benchmark"
-scenario = "baseline"
-design = "lhs"
-samples = {samples}
-replicates = 2
-seed = 3
-firms = {firms}
-[fixed]
-"run.end_year" = {end_year}
-"countries.USA.ai_fund" = 1e11
-[levers]
-"countries.USA.ai_subsidy_rate" = {{ min = 0.0, max = 0.5 }}
-[uncertainties]
-"model.theta" = {{ min = 5.0, max = 8.0 }}
-[outcomes]
-us = {{ metric = "production_share", country = "USA", year = {end_year} }}
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sweep_throughput import EXPERIMENT  # noqa: E402 - the same sweep (US subsidy x theta, two outcomes)
 
 CHILD = textwrap.dedent("""
     import json, os, resource, sys, time
@@ -107,7 +90,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         null_exp = tmp / "null.toml"
-        null_exp.write_text(EXPERIMENT.format(samples=args.runs // 2, firms=40, end_year=2026))
+        null_exp.write_text(EXPERIMENT.format(samples=args.runs // 2, replicates=2, firms=40, end_year=2026))
         print(f"1. coordinator, {args.runs} null runs (median of {args.repeats}; fresh process each)")
         print(f"   {'executor':<26}{'batch':>7}{'wall s':>9}{'runs/s':>9}{'CPU ms/run':>12}{'absorbs runs/s':>16}")
         configs = [("serial", 1, 1), ("process", 2, 1), ("process", 2, 0), ("dask", 2, 1), ("dask", 2, 0)]
@@ -128,7 +111,7 @@ def main() -> int:
         if args.real <= 0:
             return 0
         real_exp = tmp / "real.toml"
-        real_exp.write_text(EXPERIMENT.format(samples=args.real // 2, firms=10_000, end_year=2050))
+        real_exp.write_text(EXPERIMENT.format(samples=args.real // 2, replicates=2, firms=10_000, end_year=2050))
         print(f"2. speed-up, {args.real} runs x 10,000 firms, 2024-2050 (median of {args.repeats})")
         times, reference = {}, None
         for executor, workers in (("serial", 1), ("process", 2), ("dask", 2)):
@@ -149,7 +132,7 @@ def main() -> int:
         print("   results identical across executors")
         # The machine's own ceiling: the same work as independent processes, no coordinator at all
         part = tmp / "part.toml"
-        part.write_text(EXPERIMENT.format(samples=max(1, args.real // 4), firms=10_000, end_year=2050))
+        part.write_text(EXPERIMENT.format(samples=max(1, args.real // 4), replicates=2, firms=10_000, end_year=2050))
         walls = []
         for i in range(args.repeats):
             env = dict(os.environ, PYTHONPATH=str(tree), FACTORYSHIFT_NULL_RUNS="0")
