@@ -63,6 +63,14 @@ def run_status(out: str | Path, run_id: int) -> str | None:
 NOT_RUN, OK, FAILED = 0, 1, 2
 
 
+def run_file(name: str, n_runs: int) -> tuple[int, bool] | None:
+    """(run id, failed) of a file name in runs/ ("000042.parquet", "000043.failed.json"), else None."""
+    stem, _, ext = name.partition(".")
+    if not (stem.isascii() and stem.isdigit()) or ext not in ("parquet", "failed.json") or int(stem) >= n_runs:
+        return None
+    return int(stem), ext == "failed.json"
+
+
 def scan(out: str | Path, n_runs: int) -> bytearray:
     """The status of every run (`NOT_RUN`, `OK`, `FAILED`), one byte each, from one listing of runs/.
 
@@ -78,12 +86,9 @@ def scan(out: str | Path, n_runs: int) -> bytearray:
         return status
     with entries:
         for entry in entries:
-            stem, _, ext = entry.name.partition(".")
-            if not (stem.isascii() and stem.isdigit()) or ext not in ("parquet", "failed.json"):
-                continue
-            run_id = int(stem)
-            if run_id < n_runs and status[run_id] != OK:
-                status[run_id] = OK if ext == "parquet" else FAILED
+            found = run_file(entry.name, n_runs)
+            if found is not None and status[found[0]] != OK:
+                status[found[0]] = FAILED if found[1] else OK
     return status
 
 
@@ -248,8 +253,8 @@ def damage(out: Path, run_id: int, failed: bool = False) -> str | None:
 def quarantine_damaged(out: Path, n_runs: int, checked_before: float | None = None) -> list[str]:
     """Move unusable run files to DIR/quarantine/ (so the resume runs them again); one warning each.
 
-    Files last changed before `checked_before` (a `time.time()`: when the previous session began,
-    which read them all) are only checked for being empty; the others — everything a kill or a power
+    Files last changed before `checked_before` (a `time.time()`: when an earlier session began reading
+    them all, `mark_checked`) are only checked for being empty; the others — everything a kill or a power
     loss during the previous session can have torn, and any file put there by hand — are read. A
     resume of a sweep with a million finished runs then spends seconds here, not minutes.
     """
@@ -258,11 +263,10 @@ def quarantine_damaged(out: Path, n_runs: int, checked_before: float | None = No
     try:
         with os.scandir(runs_dir) as entries:
             for entry in entries:
-                stem, _, ext = entry.name.partition(".")
-                if entry.name.startswith(".") or not (stem.isascii() and stem.isdigit()) \
-                        or ext not in ("parquet", "failed.json") or int(stem) >= n_runs:
+                found_file = run_file(entry.name, n_runs)
+                if found_file is None:
                     continue
-                run_id, failed = int(stem), ext == "failed.json"
+                run_id, failed = found_file
                 if checked_before is not None:
                     info = entry.stat()
                     if info.st_mtime < checked_before:

@@ -263,8 +263,9 @@ def unfunded_subsidies(tree: dict) -> list[tuple[str, str]]:
                 and paths["ai_fund"].get(y, country["ai_fund"]) < 1.0]
         if bare:
             rate = paths["ai_subsidy_rate"].get(bare[0], country["ai_subsidy_rate"])
-            when = f"{bare[0]}" if len(bare) == 1 else f"{bare[0]}–{bare[-1]}" if bare[-1] - bare[0] == len(
-                bare) - 1 else f"{len(bare)} years from {bare[0]}"
+            contiguous = bare[-1] - bare[0] == len(bare) - 1
+            when = (str(bare[0]) if len(bare) == 1 else f"{bare[0]}–{bare[-1]}" if contiguous
+                    else f"{len(bare)} years from {bare[0]}")
             out.append((code, f"the subsidy rate is {rate:g} but ai_fund is 0 in {when}: no subsidy is paid "
                               f"then (set countries.{code}.ai_fund, `inf` for no cap)"))
     return out
