@@ -30,7 +30,9 @@ class RunResult:
     what takes arguments or formats is a method:
 
     * ``countries`` — one row per year × country, the columns of countries.csv (docs/ODD.md, "Outputs");
-    * ``flows`` — relocated firms: ``year, origin, destination, firms``;
+    * ``flows`` — relocated firms: ``year, hq, origin, destination, kind, firms``;
+    * ``entrants`` — entrants: ``year, hq, location, firms``;
+    * ``trade`` — the share of each market's demand supplied from each origin: ``year, origin, market, share``;
     * ``firms`` — every firm every year (only with ``record_firms=True``, else None);
     * ``shares`` — production shares as a year × country table (a property);
     * ``manifest`` — what reproduces the run (scenario, seed, firms, versions);
@@ -42,6 +44,8 @@ class RunResult:
 
     countries: pd.DataFrame
     flows: pd.DataFrame
+    entrants: pd.DataFrame
+    trade: pd.DataFrame
     model: FactoryShiftModel
     manifest: dict
     firms: pd.DataFrame | None = None
@@ -117,12 +121,14 @@ def result_of(model: FactoryShiftModel, *, started: str | None = None, wall_seco
         "years": [model.start_year, model.year],
         "overrides": scenario.overrides,
         "parameters": scenario.data,
+        "observed": scenario.observed,
         "versions": library_versions(),
         "git_commit": git_commit(),
         "started": started,
         "wall_seconds": None if wall_seconds is None else round(wall_seconds, 4),
     }
-    return RunResult(model.recorder.countries(), model.recorder.flows(), model, manifest, model.recorder.firms())
+    rec = model.recorder
+    return RunResult(rec.countries(), rec.flows(), rec.entrants(), rec.trade(), model, manifest, rec.firms())
 
 
 def check_run_options(scenario: Scenario, *, seed=None, firms=None, until=None, cli: bool = False) -> None:
@@ -150,12 +156,12 @@ def check_run_options(scenario: Scenario, *, seed=None, firms=None, until=None, 
 
 
 #: Every file `run` writes (what else is in its folder is the user's, and is kept when it is written again).
-RUN_FILES = ("countries.csv", "flows.csv", "firms.parquet", "shares.png", "shares.svg", "automation.png",
+RUN_FILES = ("countries.csv", "flows.csv", "entrants.csv", "trade.csv", "firms.parquet", "shares.png", "shares.svg", "automation.png",
              "automation.svg", "relocations.png", "relocations.svg", "manifest.json")
 
 
 def write_results(result: RunResult, out_dir: str | Path, plot=True, force: bool = False) -> Path:
-    """Write countries.csv, flows.csv, manifest.json (and firms.parquet, and the figures: shares,
+    """Write countries.csv, flows.csv, entrants.csv, manifest.json (and firms.parquet, and the figures: shares,
     automation and relocations as PNG + SVG; `plot` may be a `sim.plots.RunPlots` with their options).
 
     The folder is built aside and swapped in whole (`sim.output.results_folder`): readers
@@ -165,6 +171,8 @@ def write_results(result: RunResult, out_dir: str | Path, plot=True, force: bool
     with results_folder(out_dir, "run", outputs=RUN_FILES, force=force) as tmp:
         result.countries.to_csv(tmp / "countries.csv", index=False, float_format="%.17g")
         result.flows.to_csv(tmp / "flows.csv", index=False)
+        result.entrants.to_csv(tmp / "entrants.csv", index=False)
+        result.trade.to_csv(tmp / "trade.csv", index=False, float_format="%.10g")
         if result.firms is not None:
             result.firms.to_parquet(tmp / "firms.parquet", index=False)
         if plot:

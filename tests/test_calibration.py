@@ -88,3 +88,10 @@ def test_baseline_scenario_matches_calibration():
             assert value == pytest.approx(paths[code][int(year)], abs=0.051), (code, year)
         if density.get(code) is not None and code != "XEU":
             assert row["robot_density"] == density[code], code
+
+
+def test_employment_ratio_reproduces_the_2024_counts():
+    """The constant ratios of sim.data.regions turn the 2024 proxy back into the official counts."""
+    got = cal.employment_in(2024)
+    for code, (count, _) in cal.EMPLOYMENT.items():
+        assert got[code] == pytest.approx(count, rel=2e-3), code

@@ -24,7 +24,7 @@ def test_run_writes_all_outputs(tmp_path, capsys):
     code, stdout, _ = run_cli(capsys, "run", "baseline", "--firms", "400", "--until", "2030", "--seed", "5",
                               "--out", str(out))
     assert code == 0
-    for name in ("countries.csv", "flows.csv", "manifest.json", "shares.png", "automation.png"):
+    for name in ("countries.csv", "flows.csv", "entrants.csv", "manifest.json", "shares.png", "automation.png"):
         assert (out / name).stat().st_size > 0, name
     df = pd.read_csv(out / "countries.csv")
     required = {"year", "country", "production_share", "output_usd", "automation", "wage", "employment", "firms",
@@ -33,7 +33,10 @@ def test_run_writes_all_outputs(tmp_path, capsys):
     assert df.year.min() == 2024 and df.year.max() == 2030
     assert df.groupby("year").production_share.sum().sub(1).abs().max() < 1e-9
     flows = pd.read_csv(out / "flows.csv")
-    assert list(flows.columns) == ["year", "origin", "destination", "firms"]
+    assert list(flows.columns) == ["year", "hq", "origin", "destination", "kind", "firms"]
+    entrants = pd.read_csv(out / "entrants.csv")
+    assert list(entrants.columns) == ["year", "hq", "location", "firms"]
+    assert entrants.firms.sum() == df[df.year > 2024].entries.sum()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 5 and manifest["firms"] == 400 and manifest["scenario"] == "baseline"
     assert manifest["parameters"]["model"]["theta"] == load_scenario("baseline").model["theta"]

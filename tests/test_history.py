@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sim.data import regions as cal
-from sim.history import fit
+from sim.history import fit, patterns
 from sim.history import start as history
 from sim.scenarios.scenario import bundled_dir
 
@@ -32,23 +32,38 @@ def test_observed_shares_are_shares_and_show_the_shift():
 
 def test_start_matches_the_data_of_its_year():
     scenario = history.starting_scenario(2005, 2015)
-    shares = cal.mva_shares(2005)
+    shares, employment, rates = cal.mva_shares(2005), cal.employment_in(2005), cal.exchange_rates(2005)
     assert scenario.run["start_year"] == 2005 and scenario.run["end_year"] == 2015
     for code, country in scenario.countries.items():
         assert country["mva_share"] == pytest.approx(shares[code], abs=5e-7)
+        assert country["employment"] == pytest.approx(employment[code], rel=1e-3)
+        assert country["exchange_rate"] == pytest.approx(rates[code], rel=1e-5)
         assert max(int(y) for y in country["working_age"]) == 2015
-    growth = [e for e in scenario.data["schedule"] if e["lever"] == "demand_growth"]
+    schedule = scenario.data["schedule"]
+    growth = [e for e in schedule if e["lever"] == "demand_growth"]
     assert len(growth) == 10 * len(cal.REGIONS) and max(e["from"] for e in growth) == 2015
     china_2006 = next(e for e in growth if e["country"] == "CHN" and e["from"] == 2006)["value"]
     gdp = (cal.gdp_usd(2006)["CHN"] / cal.gdp_usd(2005)["CHN"])
     kappa = [cal.world_mva(y) / cal._wdi("NY.GDP.MKTP.CD", y)["WLD"] for y in (2005, 2006)]
     assert china_2006 == pytest.approx(gdp * kappa[1] / kappa[0] - 1, abs=1e-6)
+    # the yen of 2012 and 2015, and Japan's wages growing in yen by its trend and relative inflation
+    yen = {e["from"]: e["value"] for e in schedule if e["lever"] == "exchange_rate" and e["country"] == "JPN"}
+    assert 1 / yen[2012] == pytest.approx(79.79, abs=0.01) and 1 / yen[2015] == pytest.approx(121.04, abs=0.01)
+    japan_2010 = next(e for e in schedule if e["lever"] == "wage_growth" and e["country"] == "JPN"
+                      and e["from"] == 2010)["value"]
+    assert japan_2010 == pytest.approx((1 + history.HISTORY["JPN"][1]) * (1 + cal.relative_inflation(2010)["JPN"]) - 1,
+                                       abs=1e-6)
 
 
-def test_robot_proxy_orders_countries_by_installations_per_output():
-    robots = history.robot_density_proxy()
-    assert robots["KOR"] > robots["JPN"] > robots["CHN"] > 0   # 2012: Korea installs most per unit of MVA
-    assert all(v > 0 for v in robots.values())
+def test_robot_stocks_follow_installations_from_the_2005_assumption():
+    start = history.robot_stock_in(2005)
+    assert {c: start[c] for c in history.ROBOT_STOCK_2005 if c != "WLD"} == {
+        c: v for c, v in history.ROBOT_STOCK_2005.items() if c != "WLD"}
+    later = history.robot_stock_in(2015)
+    assert later["CHN"] > 10 * start["CHN"]                       # China installed most after 2010
+    assert later["JPN"] < start["JPN"] * 1.2                      # Japan mostly replaced robots
+    # by 2023 the stock of the five is the sum of the installations of the last 12 years (IFR's rule)
+    assert history.robot_stock_in(2023)["KOR"] == pytest.approx(cal.robot_stock(2023)["KOR"], rel=0.15)
 
 
 def _perturb_after(raw_dir, until: int) -> int:
@@ -77,7 +92,7 @@ def _perturb_after(raw_dir, until: int) -> int:
 
 def test_no_peeking_fit_ignores_every_observation_after_the_cutoff(tmp_path, monkeypatch):
     settings = fit.Settings.quick(until=UNTIL)
-    before = fit.fit(history.observed_shares(2005, UNTIL), settings, progress=False)
+    before = fit.fit(settings, progress=False)
     later_before = history.observed_shares(2016, 2024)
     start_before = history.scenario_text(2005, UNTIL)
 
@@ -91,33 +106,37 @@ def test_no_peeking_fit_ignores_every_observation_after_the_cutoff(tmp_path, mon
     assert history.scenario_text(2005, 2024) != (bundled_dir("scenarios") / "hindcast_2005.toml").read_text()
     # ... but not the start the fit uses, nor the fit
     assert history.scenario_text(2005, UNTIL) == start_before
-    after = fit.fit(history.observed_shares(2005, UNTIL), settings, progress=False)
+    after = fit.fit(settings, progress=False)
     assert after.values == before.values
-    assert after.objective == before.objective
+    assert after.objective == before.objective and after.errors == before.errors
 
 
 def test_fit_recovers_parameters_from_synthetic_data():
-    """Data made by the model itself with known θ and χ: the fit finds them again."""
+    """Shares made by the model itself with known θ and χ: the fit finds them again."""
     truth = {"theta": 6.0, "adjustment_speed": 0.5}
-    settings = fit.Settings(params=tuple(truth), seeds=1, firms=500, popsize=8, maxiter=15, until=2012)
-    scenario = history.starting_scenario(2005, 2012)
+    settings = fit.Settings(params=tuple(truth), terms=("shares",), seeds=1, firms=1000, popsize=8, maxiter=12,
+                            until=2012)
+    scenario, like = fit.prepared(settings)
     seeds = fit.replicate_seeds(settings.seed, settings.seeds)
-    synthetic = fit.simulate_shares(fit.with_values(scenario, truth, truth.values()), seeds, settings.firms)
-    observed = history.observed_shares(2005, 2012) * 0 + synthetic
-    result = fit.fit(observed, settings, scenario=scenario, progress=False)
+    runs = fit.replicate_runs(fit.with_values(scenario, truth, truth.values()), seeds, settings.firms)
+    stats = patterns.mean_statistics([patterns.statistics(r.countries, r.flows, r.entrants, 2012) for r in runs])
+    synthetic = patterns.Observations.from_statistics(stats, 2005, 2012, like)
+    result = fit.fit(settings, scenario=scenario, obs=synthetic, progress=False)
     assert result.values["theta"] == pytest.approx(truth["theta"], abs=0.6)
     assert result.values["adjustment_speed"] == pytest.approx(truth["adjustment_speed"], abs=0.08)
-    assert result.objective < 0.05      # pp; exactly 0 at the truth (common random numbers)
+    assert result.objective < 0.05          # exactly 0 at the truth (common random numbers)
 
 
 def test_overlay_records_the_fit_and_loads_as_a_scenario(tmp_path):
     settings = fit.Settings(params=("theta", "adjustment_speed"))
-    result = fit.Fit({"theta": 5.5, "adjustment_speed": 0.35}, 1.234, settings, 100, 12.3, [2.0, 1.5, 1.234])
+    result = fit.Fit({"theta": 5.5, "adjustment_speed": 0.35}, 1.234, {"shares": 0.4}, settings, 100, 12.3,
+                     [2.0, 1.5, 1.234])
     path = tmp_path / "overlay.toml"
     path.write_text(fit.overlay_text(result, "factoryshift calibrate --test"), encoding="utf-8")
     data = tomllib.loads(path.read_text())
     record = data["meta"]["calibration"]
-    assert (record["from"], record["until"], record["seeds"], record["firms"]) == (2005, 2015, 4, 3000)
+    assert (record["from"], record["until"], record["seeds"], record["firms"]) == (2005, 2015, 2, 2000)
+    assert record["errors"] == {"shares": 0.4} and set(record["terms"]) == set(patterns.TERMS)
     assert record["objective_value"] == 1.234 and record["optimiser"].endswith("differential_evolution")
     assert record["bounds"]["theta"] == [fit.FIT["theta"].lo, fit.FIT["theta"].hi]
     from sim.scenarios.scenario import load_scenario
@@ -127,7 +146,8 @@ def test_overlay_records_the_fit_and_loads_as_a_scenario(tmp_path):
 
 
 def test_baseline_carries_the_shipped_calibration():
-    """The forward scenarios use the fitted values (4 significant digits), and say so."""
+    """The forward scenarios use the fitted values (4 significant digits; AI costs declined from 2005 to 2024 at
+    the fitted rate), and say so."""
     from sim.scenarios import parameters as P
     from sim.scenarios.scenario import load_scenario
 
@@ -138,6 +158,8 @@ def test_baseline_carries_the_shipped_calibration():
     assert baseline_file["meta"]["calibrated_by"] == "calibrated_2015"
     baseline = load_scenario("baseline")
     for name, value in fitted.items():
+        if name in ("ai_unit_cost", "ai_capex_per_output"):
+            value *= (1 - fitted["ai_cost_decline"]) ** (2024 - 2005)
         rounded = float(f"{value:.4g}")
         assert baseline.model[name] == rounded, name
         assert P.MODEL[name].default == rounded, name
@@ -150,25 +172,26 @@ def test_baseline_carries_the_shipped_calibration():
 
 def test_fit_is_the_same_serial_and_in_parallel():
     """Deferred updating evaluates each generation as one batch: the process pool changes the speed only."""
-    observed = history.observed_shares(2005, UNTIL)
-    settings = dict(params=("theta", "adjustment_speed", "trade_cost_near", "trade_cost_far"), maxiter=3)
-    serial = fit.fit(observed, fit.Settings.quick(workers=1, **settings), progress=False)
-    parallel = fit.fit(observed, fit.Settings.quick(workers=2, **settings), progress=False)
+    settings = dict(params=("theta", "adjustment_speed", "mp_penalty_near", "mp_penalty_far"), maxiter=3)
+    serial = fit.fit(fit.Settings.quick(workers=1, **settings), progress=False)
+    parallel = fit.fit(fit.Settings.quick(workers=2, **settings), progress=False)
     assert serial.values == parallel.values and serial.generations == parallel.generations
-    assert serial.values["trade_cost_near"] <= serial.values["trade_cost_far"]   # the constraint holds
+    assert serial.values["mp_penalty_near"] <= serial.values["mp_penalty_far"]   # the constraint holds
 
 
 def test_a_later_start_carries_the_policy_events_before_it():
     """Starting in 2015 (the hindcast's restart), the events of 2014–2015 are already in force."""
     s2015 = history.starting_scenario(2015, 2024)
     chn, kor, usa = (s2015.countries[c] for c in ("CHN", "KOR", "USA"))
-    assert (chn["ai_subsidy_rate"], chn["ai_fund"], chn["wage_growth"]) == (0.10, 4.0e9, 0.07)
+    assert (chn["ai_subsidy_rate"], chn["ai_fund"]) == (0.10, 4.0e9)
     assert (kor["ai_subsidy_rate"], kor["ai_fund"]) == (0.10, 1.0e9)
     assert usa["tariffs"]["CHN"] == 0.03 and usa["reshoring_incentive"] == 0.0      # 2018, 2019, 2022 to come
-    assert chn["wage"] == pytest.approx(1.0 * 1.12 ** 8 * 1.07 ** 2, rel=1e-3)      # 12%/yr to 2013, then 7%
-    later = [(e["lever"], e["from"]) for e in s2015.data["schedule"] if e["lever"] != "demand_growth"]
+    assert history.trend_in(2013, "CHN") == 0.10 and history.trend_in(2014, "CHN") == 0.08
+    later = [(e["lever"], e["from"]) for e in s2015.data["schedule"]
+             if e["lever"] not in ("demand_growth", "wage_growth", "exchange_rate")]
     assert later == [("tariffs.CHN", 2018), ("tariffs.CHN", 2019), ("reshoring_incentive", 2022)]
     assert history.starting_scenario(2019, 2024).countries["USA"]["tariffs"]["CHN"] == 0.19
-    # the world robot level: the assumed 50 in 2005, IFR's 66 for a 2015 start
-    assert history.world_robot_density(2005, 2024) == 50.0 and history.world_robot_density(2015, 2024) == 66.0
-    assert history.world_robot_density(2010, 2012) == 50.0                          # no IFR figure up to 2012
+    # the US$ wage of a later start is the 2005 one grown in local currency and converted
+    grown = float((1 + history.wage_growth_path(2005, 2015)["JPN"]).prod())
+    rates = cal.exchange_rates(2015)["JPN"] / cal.exchange_rates(2005)["JPN"]
+    assert s2015.countries["JPN"]["wage"] == pytest.approx(history.HISTORY["JPN"][0] * grown * rates, rel=1e-3)

@@ -47,6 +47,10 @@ def _calibrate_options(p) -> None:
     p.add_argument("--out", type=Path, help="overlay file to write (default results/calibrated_UNTIL.toml)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument("--force", action="store_true", help="replace --out even if it is not a calibration overlay")
+    p.add_argument("--start-from", type=Path, metavar="FILE", help="a calibration overlay whose values join the "
+                   "optimiser's first population (clipped to the bounds)")
+    p.add_argument("--profile", type=int, metavar="POINTS", help="also profile J along every fitted parameter at "
+                   "POINTS values (profile.csv, identification.csv, profile.png next to --out)")
     p.set_defaults(func=run_calibrate)
 
 
@@ -101,20 +105,37 @@ def run_calibrate(args) -> int:
     if args.params is not None:
         chosen["params"] = tuple(n.strip() for n in args.params.split(",") if n.strip())
     make = fit.Settings.quick if args.quick else fit.Settings
+    if args.start_from is not None:
+        earlier, _, _ = load_params(args.start_from, args.until)
+        names = chosen.get("params", fit.DEFAULT_PARAMS)
+        chosen["x0"] = tuple(min(max(float(earlier.get(n, fit.FIT[n].lo)), fit.FIT[n].lo), fit.FIT[n].hi)
+                             for n in names)
     settings = make(start=args.start, until=args.until, seed=args.seed, workers=args.workers, **chosen)
     fit.check_params(settings.params)                                    # before any work
     out = args.out or Path("results") / f"calibrated_{args.until}.toml"
     check_file_target(out, option="--out", ours=is_overlay, what="a calibration overlay", force=args.force)
-    observed = history.observed_shares(args.start, args.until)          # nothing after --until
-    result = fit.fit(observed, settings, progress=not args.quiet)
+    result = fit.fit(settings, progress=not args.quiet)                # reads nothing after --until
     command = "factoryshift calibrate " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["calibrate"] else [])
     with results_file(out, option="--out", ours=is_overlay, what="a calibration overlay", force=args.force) as tmp:
         tmp.write_text(fit.overlay_text(result, command.strip()), encoding="utf-8")
-    print(f"J = {result.objective:.4f} pp over {args.start + 1}-{args.until} ({result.evaluations} runs of "
-          f"{settings.seeds} x {settings.firms:,} firms, {result.seconds:.0f} s)")
+    print(f"J = {result.objective:.4f} over {args.start + 1}-{args.until} ({result.evaluations} evaluations of "
+          f"{settings.seeds} x {settings.firms:,} firms, {result.seconds:.0f} s); errors: "
+          + ", ".join(f"{k} {v:.3g}" for k, v in result.errors.items()))
     for name, value in result.values.items():
-        print(f"  {name:<24}{value:>10.4g}   bounds [{fit.FIT[name].lo:g}, {fit.FIT[name].hi:g}]")
+        print(f"  {name:<28}{value:>10.4g}   bounds [{fit.FIT[name].lo:g}, {fit.FIT[name].hi:g}]")
     print(f"overlay written to {out}")
+    if args.profile:
+        table = fit.profile(result, points=args.profile)
+        folder = out.with_suffix("")
+        folder.mkdir(parents=True, exist_ok=True)
+        table.to_csv(folder / "profile.csv", index=False, float_format="%.6g")
+        ident = fit.identification(table)
+        ident.to_csv(folder / "identification.csv", index=False, float_format="%.6g")
+        from sim import plots
+
+        plots.profiles(table, folder / "profile.png")
+        print(ident.to_string(index=False))
+        print(f"profiles written to {folder}/")
     return 0
 
 

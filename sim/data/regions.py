@@ -61,6 +61,7 @@ IFR_ENTITY = {
     "United States": "USA", "Germany": "DEU", "European Union": "XEU",
 }
 PATH_YEARS = (2024, 2025, 2030, 2035, 2040, 2045, 2050)
+LAST_DATA_YEAR = 2024
 
 
 def _rows(filename: str) -> list[dict[str, str]]:
@@ -231,19 +232,28 @@ def working_age_paths(years=PATH_YEARS) -> dict[str, dict[int, float]]:
 
 # ---------------------------------------------------------------- robots
 
+ROBOT_LIFE = 12           # years: IFR counts a robot as operational for 12 years after installation
+ROBOT_COLUMNS = {"CHN": "china", "JPN": "japan", "USA": "us", "KOR": "korea", "DEU": "germany", "WLD": "world"}
+
+
+def _ifr(year: int) -> dict[str, float]:
+    """IFR entity -> robot density of data year `year` as published in World Robotics 2024 (the
+    edition with the latest figures; editions revise back years, e.g. China 2022: 392 in WR2023,
+    402 in WR2024), else the latest edition that has the year."""
+    rows = [r for r in _rows("ifr_robot_density_press_releases_transcribed.csv") if int(r["data_year"]) == year]
+    out: dict[str, float] = {}
+    for r in sorted(rows, key=lambda r: r["ifr_edition"]):
+        out[r["entity"]] = float(r["robots_per_10000_manufacturing_employees"])
+    return out
+
+
 def _ifr_2023() -> dict[str, float]:
-    """IFR entity -> robot density in 2023 as published in World Robotics 2024."""
-    return {r["entity"]: float(r["robots_per_10000_manufacturing_employees"])
-            for r in _rows("ifr_robot_density_press_releases_transcribed.csv")
-            if r["data_year"] == "2023" and r["ifr_edition"] == "World Robotics 2024"}
+    return _ifr(2023)
 
 
 def robot_density_2023() -> dict[str, float | None]:
-    """Robots per 10,000 manufacturing employees, 2023 (IFR World Robotics 2024,
-    transcribed press figures).  XEU takes the EU-27 figure (219, which includes
-    Germany, so it overstates the rest of the EU).  XAS is None: Singapore is 770
-    but the other ASEAN members are far lower and unpublished.  IND, VNM, MEX,
-    ROW: None (not in the data)."""
+    """Robots per 10,000 manufacturing employees, 2023 (IFR World Robotics 2024, transcribed press
+    figures). XEU takes the EU-27 figure (219, which includes Germany). XAS, IND, VNM, MEX, ROW: None."""
     ifr = _ifr_2023()
     out: dict[str, float | None] = {r: None for r in REGIONS}
     for entity, region in IFR_ENTITY.items():
@@ -251,9 +261,121 @@ def robot_density_2023() -> dict[str, float | None]:
     return out
 
 
-def robot_density_world() -> float:
-    """World robot density 2023 (IFR World Robotics 2024): 162."""
-    return _ifr_2023()["World"]
+def robot_density_world(year: int = 2023) -> float:
+    """World robot density (IFR): 162 in 2023."""
+    return _ifr(year)["World"]
+
+
+def robot_installations(first: int = 2011, last: int = LAST_DATA_YEAR) -> dict[int, dict[str, float]]:
+    """year -> {CHN, JPN, USA, KOR, DEU, WLD: robots installed} (IFR via OWID; 2011 from the OWID file,
+    2012-2024 from the commonsphere copy, which agrees with it where both have a year)."""
+    out: dict[int, dict[str, float]] = {}
+    for r in _rows("owid_annual-industrial-robots-installed.csv"):
+        if r["Code"] in ROBOT_COLUMNS and first <= int(r["Year"]) <= last:
+            out.setdefault(int(r["Year"]), {})[r["Code"]] = float(r["Annual industrial robots installed"])
+    for r in _rows("commonsphere_owid_ifr_robot_installations.csv"):
+        if first <= int(r["year"]) <= last:
+            out[int(r["year"])] = {code: float(r[col]) for code, col in ROBOT_COLUMNS.items()}
+    return out
+
+
+def world_robot_stock(year: int) -> float:
+    """World operational stock of industrial robots (IFR via OWID), units, 2012-2024."""
+    for r in _rows("commonsphere_owid_ifr_robot_operational_stock_world.csv"):
+        if int(r["year"]) == year:
+            return float(r["value"])
+    raise KeyError(f"no world robot stock for {year} (file covers 2012-2024)")
+
+
+def robot_stock(year: int) -> dict[str, float]:
+    """Operational robot stock by region in `year`:
+
+        stock_c = sum of c's installations in the ROBOT_LIFE years up to `year`
+
+    for the five countries with installations (IFR's own rule: a robot stays 12 years), and the
+    rest of the world's stock (world stock minus the five) shared among XEU, IND, VNM, MEX, XAS and
+    ROW by their assumed densities (`REST_DENSITY`) times employment. Needs installations back to
+    year - 11 (2023 and 2024 only)."""
+    inst = robot_installations(year - ROBOT_LIFE + 1, year)
+    if len(inst) < ROBOT_LIFE:
+        raise KeyError(f"robot stocks need installations {year - ROBOT_LIFE + 1}-{year}")
+    out = {c: sum(inst[y][c] for y in inst) for c in ROBOT_COLUMNS if c != "WLD"}
+    rest = world_robot_stock(year) - sum(out.values())
+    weights = {r: REST_DENSITY[r] * EMPLOYMENT[r][0] for r in REST_DENSITY}
+    total = sum(weights.values())
+    out |= {r: rest * w / total for r, w in weights.items()}
+    return {r: out[r] for r in REGIONS}
+
+
+# ---------------------------------------------------------------- labor (literature figures, not data files)
+
+#: Manufacturing employment around 2024, million persons, with its source (official counts where found).
+EMPLOYMENT: dict[str, tuple[float, str]] = {
+    "CHN": (120.0, "assumption: Conference Board ILC 114 M (2013); WDI industry share x labor force x 0.6 gives 149 M"),
+    "KOR": (4.40, "Statistics Korea, Economically Active Population Survey, Nov 2024"),
+    "JPN": (10.46, "Statistics Bureau of Japan, Labour Force Survey, 2024 average"),
+    "USA": (12.8, "BLS Current Employment Statistics, manufacturing (NAICS 31-33), 2024"),
+    "DEU": (7.4, "Destatis national accounts, persons employed in manufacturing (7.4 M in 2006; held, assumption)"),
+    "IND": (65.0, "assumption: PLFS 2017-18 counted 57 M manufacturing workers (Economic Survey 2020-21)"),
+    "VNM": (11.9, "General Statistics Office of Viet Nam, labour force survey 2023 (as reported)"),
+    "MEX": (9.81, "INEGI, Encuesta Nacional de Ocupacion y Empleo, Nov 2024"),
+    "XEU": (22.6, "Eurostat structural business statistics: EU-27 30.0 M persons employed (2022) minus DEU"),
+    "XAS": (36.0, "assumption: WDI industry employment share x labor force x 0.6 (median ratio where counts exist)"),
+    "ROW": (162.0, "assumption: WDI industry employment share x labor force x 0.6 (median ratio where counts exist)"),
+}
+#: Hours actually worked per manufacturing worker and year (assumption: OECD average annual hours, rounded).
+ANNUAL_HOURS: dict[str, float] = {"CHN": 2150, "KOR": 1950, "JPN": 1750, "USA": 1950, "DEU": 1350, "IND": 2300,
+                                  "VNM": 2300, "MEX": 2250, "XEU": 1650, "XAS": 2200, "ROW": 2000}
+#: Robot density of the regions IFR does not publish (robots per 10,000 employees; assumption: they share the
+#: world stock the five largest countries leave in proportion to density x employment).
+REST_DENSITY = {"XEU": 150.0, "IND": 10.0, "VNM": 20.0, "MEX": 40.0, "XAS": 60.0, "ROW": 30.0}
+
+
+def industry_employment_proxy(year: int) -> dict[str, float]:
+    """Industry (ISIC B–F) employment by region, persons, from WDI modelled ILO estimates:
+
+        labor force (SL.TLF.TOTL.IN) × (0.6·male share + 0.4·female share in industry) / 100
+
+    (0.4 = women's share of employment, an assumption; the labor force counts the unemployed too).
+    Only its change over time is used (`employment_in`)."""
+    lf, male, female = _wdi("SL.TLF.TOTL.IN", year), _wdi("SL.IND.EMPL.MA.ZS", year), _wdi("SL.IND.EMPL.FE.ZS", year)
+    return _aggregate({c: lf[c] * (0.6 * male[c] + 0.4 * female[c]) / 100 for c in lf if c in male and c in female})
+
+
+#: Official count ÷ industry proxy in 2024 (EMPLOYMENT ÷ `industry_employment_proxy(2024)`), computed once and
+#: kept constant: a region's manufacturing employment in another year is this ratio times that year's proxy.
+EMPLOYMENT_RATIO = {"CHN": 0.4831, "KOR": 0.6010, "JPN": 0.6193, "USA": 0.3644, "DEU": 0.6048, "IND": 0.4482,
+                    "VNM": 0.6006, "MEX": 0.6517, "XEU": 0.5088, "XAS": 0.6009, "ROW": 0.6019}
+
+
+def employment_in(year: int) -> dict[str, float]:
+    """Manufacturing employment by region in `year`, million persons: EMPLOYMENT_RATIO × industry proxy."""
+    proxy = industry_employment_proxy(year)
+    return {r: EMPLOYMENT_RATIO[r] * proxy[r] / 1e6 for r in REGIONS}
+
+
+# ---------------------------------------------------------------- exchange rates
+
+EURO = ("DEU", "XEU")  # XEU: the euro (Poland, the only non-euro member in the data, moves it by < 1.5 %)
+
+
+def exchange_rates(year: int) -> dict[str, float]:
+    """US$ per local currency unit by region (1 / WDI PA.NUS.FCRF). DEU and XEU: the euro (EMU row);
+    XAS and ROW: baskets without a common currency, held at 1 (their wages are in US$)."""
+    lcu = _wdi("PA.NUS.FCRF", year)
+    out = {r: 1.0 / lcu[r] for r in SINGLE if r not in EURO}
+    out |= {r: 1.0 / lcu["EMU"] for r in EURO}
+    out |= {"XAS": 1.0, "ROW": 1.0}
+    return {r: out[r] for r in REGIONS}
+
+
+def relative_inflation(year: int) -> dict[str, float]:
+    """Growth of the PPP conversion factor (WDI PA.NUS.PPP, LCU per international $) from year − 1 to `year`:
+    the region's inflation relative to the US. XEU takes Germany's (same currency); XAS, ROW: 0."""
+    now, before = _wdi("PA.NUS.PPP", year), _wdi("PA.NUS.PPP", year - 1)
+    out = {r: now[r] / before[r] - 1.0 for r in SINGLE}
+    out |= {"XEU": out["DEU"], "XAS": 0.0, "ROW": 0.0}
+    return {r: out[r] for r in REGIONS}
 
 
 # ---------------------------------------------------------------- TOML output
@@ -272,10 +394,12 @@ WA_NOTE = {
 
 
 def toml_fragment(year: int = 2024) -> str:
-    """The [countries.XXX] tables for the model config, one per region."""
+    """The data-derived keys of the [countries.XXX] tables of the baseline, one table per region."""
     shares = mva_shares(year)
     demand = demand_usd(year)
-    robots = robot_density_2023()
+    density = robot_density_2023()
+    stock = robot_stock(2023)
+    rates = exchange_rates(year)
     paths = working_age_paths()
     lines = [f"# generated by `python -m sim.data.regions` (base year {year})"]
     for r, name in REGIONS.items():
@@ -283,14 +407,22 @@ def toml_fragment(year: int = 2024) -> str:
         if r in MVA_NOTE:
             mva_src += f" ({MVA_NOTE[r]})"
         wa = ", ".join(f"{y} = {v:.1f}" for y, v in paths[r].items())
+        employed, source = EMPLOYMENT[r]
         lines += ["", f"[countries.{r}]",
                   f'name = "{name}"  # source: sim.data.regions.REGIONS',
                   f"mva_share = {shares[r]:.6f}  # source: {mva_src}",
                   f"demand = {demand[r]:.3e}".replace("e+", "e")
-                  + "  # source: world MVA x (0.5 MVA share + 0.5 GDP share), assumption"]
-        if robots[r] is not None:
+                  + "  # source: world MVA x (0.5 MVA share + 0.5 GDP share), assumption",
+                  f"employment = {employed}  # million; {source}",
+                  f"annual_hours = {ANNUAL_HOURS[r]:.0f}  # hours/yr; assumption (OECD average annual hours, rounded)",
+                  f"exchange_rate = {rates[r]:.6g}  # US$ per LCU; "
+                  + ("WDI PA.NUS.FCRF" if r not in ("XAS", "ROW") else "basket held at 1 (wages in US$)"),
+                  f"robot_stock = {stock[r]:.0f}  # robots, 2023; "
+                  + ("IFR installations 2012-2023 (12-year life)" if r in ROBOT_COLUMNS
+                     else "world stock minus the five, by assumed density x employment")]
+        if density[r] is not None:
             src = "IFR WR2024 EU-27 figure (incl. DEU)" if r == "XEU" else "IFR WR2024"
-            lines.append(f"robot_density = {int(robots[r])}  # source: {src}, 2023, press")
+            lines.append(f"robot_density = {int(density[r])}  # source: {src}, 2023, press")
         lines.append(f"working_age = {{ {wa} }}  # source: WDI 2024 level x WPP2019 "
                      f"medium growth, millions{WA_NOTE.get(r, '')}")
     return "\n".join(lines) + "\n"

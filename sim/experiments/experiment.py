@@ -168,7 +168,8 @@ def apply_overrides(scenario: Scenario, overrides: dict, source: str) -> Scenari
         for i, value in scheduled.values():
             data["schedule"][i]["value"] = value
         validate(data, source)
-        out = Scenario(out.name, data, out.path, {**out.overrides, **{p: v for p, (_, v) in scheduled.items()}})
+        out = Scenario(out.name, data, out.path, {**out.overrides, **{p: v for p, (_, v) in scheduled.items()}},
+                       out.observed)
     return out
 
 

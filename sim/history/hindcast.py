@@ -32,7 +32,7 @@ from sim.data import regions as calibration
 from sim.errors import UserError
 from sim.experiments.compare import replicate_seeds
 from sim.history import start as history
-from sim.history.fit import replicate_shares
+from sim.history.fit import replicate_runs
 from sim.inputs import load_toml
 from sim.output import results_folder, to_json
 from sim.provenance import git_commit, library_versions, now_iso
@@ -84,6 +84,83 @@ def error_table(table: pd.DataFrame, until: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Columns of automation.csv (robot density, robots per 10,000 manufacturing employees).
+AUTOMATION_COLUMNS = ["year", "country", "observed_density", "model_density_mean", "model_density_p05",
+                      "model_density_p95", "persistence_density", "trend_density"]
+#: IFR density is published for these (the EU-27 figure stands for XEU).
+DENSITY_REGIONS = {v: k for k, v in calibration.IFR_ENTITY.items()}
+
+
+def observed_densities(first: int, last: int) -> dict[tuple[int, str], float]:
+    """IFR robot density by (year, region) where published, first ≤ year ≤ last (latest edition)."""
+    out = {}
+    for year in range(first, last + 1):
+        published = calibration._ifr(year)
+        for region, entity in DENSITY_REGIONS.items():
+            if entity in published:
+                out[(year, region)] = published[entity]
+    return out
+
+
+def automation_table(results, until: int) -> pd.DataFrame:
+    """Model density (replicate mean and 5–95%) against IFR's, with the naive forecasts made at `until`:
+    persistence of the last published level ≤ `until`, and the log-linear trend through the published
+    levels of the five years up to `until` (none where fewer than two are published)."""
+    density = np.stack([r.countries.pivot(index="year", columns="country", values="robot_density")
+                        .loc[:, results[0].model.state.codes].to_numpy() for r in results])
+    years = np.array(sorted(set(results[0].countries.year)))
+    codes = results[0].model.state.codes
+    observed = observed_densities(int(years[0]), int(years[-1]))
+    rows = []
+    for c, code in enumerate(codes):
+        known = sorted((y, v) for (y, r), v in observed.items() if r == code and y <= until)
+        recent = [(y, v) for y, v in known if y > until - 5]
+        slope = np.polyfit([y for y, _ in recent], np.log([v for _, v in recent]), 1) if len(recent) >= 2 else None
+        for i, year in enumerate(years):
+            later = year > until
+            rows.append({
+                "year": int(year), "country": code, "observed_density": observed.get((int(year), code), np.nan),
+                "model_density_mean": density[:, i, c].mean(), "model_density_p05": np.quantile(density[:, i, c], 0.05),
+                "model_density_p95": np.quantile(density[:, i, c], 0.95),
+                "persistence_density": known[-1][1] if later and known else np.nan,
+                "trend_density": float(np.exp(np.polyval(slope, year))) if later and slope is not None else np.nan})
+    return pd.DataFrame(rows)
+
+
+def automation_errors(table: pd.DataFrame, until: int) -> pd.DataFrame:
+    """Mean absolute log error of density after `until`, per country and over all, for the model and the
+    naive forecasts (each over the years where it and IFR's figure exist)."""
+    test = table[(table.year > until) & table.observed_density.notna()]
+    rows = []
+    for country, group in [*test.groupby("country", sort=False), ("overall", test)]:
+        row = {"country": country, "years": int(group.year.nunique())}
+        for name, col in (("model", "model_density_mean"), ("persistence", "persistence_density"),
+                          ("trend", "trend_density")):
+            ok = group[col].notna() & (group[col] > 0)
+            row[f"{name}_male"] = (float(np.abs(np.log(group.loc[ok, col] / group.loc[ok, "observed_density"])).mean())
+                                   if ok.any() else np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def diagnostics(results, until: int) -> dict:
+    """Replicate means of: relocations per year by kind; China's, Viet Nam's and Mexico's shares of the US
+    market (the China+1 signature); China's share of world robot installations."""
+    moves = pd.concat([r.flows.assign(replicate=i) for i, r in enumerate(results)])
+    per_year = (moves.groupby(["year", "kind"]).firms.sum() / len(results)).unstack(fill_value=0.0)
+    trade = pd.concat([r.trade for r in results]).groupby(["year", "origin", "market"]).share.mean()
+    us = {code: trade.xs((code, "USA"), level=("origin", "market")).round(5).to_dict()
+          for code in ("CHN", "VNM", "MEX")}
+    installs = pd.concat([r.countries for r in results]).groupby(["year", "country"]).robot_installations.mean()
+    world = installs.groupby(level="year").sum()
+    china = (installs.xs("CHN", level="country") / world.where(world > 0)).round(4).to_dict()
+    return {"relocations_per_year_by_kind": {int(y): {k: float(v) for k, v in row.items()}
+                                             for y, row in per_year.iterrows()},
+            "share_of_us_market_supplied_from": {c: {int(y): v for y, v in d.items()} for c, d in us.items()},
+            "china_share_of_world_robot_installations": {int(y): v for y, v in china.items()},
+            "cutoff": until}
+
+
 def shipped_params_path(until: int) -> Path:
     return bundled_dir("scenarios") / f"calibrated_{until}.toml"
 
@@ -115,6 +192,9 @@ class HindcastResult:
     table: pd.DataFrame      # COLUMNS and EXTRA_COLUMNS, one row per year × country
     errors: pd.DataFrame     # error_table
     manifest: dict
+    automation: pd.DataFrame | None = None          # AUTOMATION_COLUMNS
+    automation_errors: pd.DataFrame | None = None   # automation_errors
+    diagnostics: dict | None = None                 # diagnostics: relocations by kind, China+1, installations
 
     def format_errors(self) -> str:
         names = [n for n in FORECASTS if f"{n}_mae_pp" in self.errors]
@@ -132,13 +212,20 @@ class HindcastResult:
         from sim import plots
 
         extra = [c for c in EXTRA_COLUMNS if c in self.table]
-        names = ("hindcast.csv", "extra.csv", "errors.csv", "hindcast.png", "hindcast.svg")
+        names = ("hindcast.csv", "extra.csv", "errors.csv", "hindcast.png", "hindcast.svg", "automation.csv",
+                 "automation_errors.csv", "automation.png", "automation.svg", "diagnostics.json")
         with results_folder(out_dir, "hindcast", outputs=names, force=force) as tmp:
             self.table[COLUMNS].to_csv(tmp / "hindcast.csv", index=False, float_format="%.8g")
             self.table[extra].to_csv(tmp / "extra.csv", index=False, float_format="%.8g")
             self.errors.to_csv(tmp / "errors.csv", index=False, float_format="%.6g")
+            if self.automation is not None:
+                self.automation[AUTOMATION_COLUMNS].to_csv(tmp / "automation.csv", index=False, float_format="%.6g")
+                self.automation_errors.to_csv(tmp / "automation_errors.csv", index=False, float_format="%.6g")
+                (tmp / "diagnostics.json").write_text(to_json(self.diagnostics))
             if plot:
                 plots.hindcast(self.table, self.manifest["until"], tmp / "hindcast.png")
+                if self.automation is not None:
+                    plots.automation_hindcast(self.automation, self.manifest["until"], tmp / "automation.png")
             files = sorted(p.name for p in tmp.iterdir()) + ["manifest.json"]
             (tmp / "manifest.json").write_text(to_json(dict(self.manifest, files=files)))
         return Path(out_dir)
@@ -159,7 +246,8 @@ def hindcast(params: dict[str, float] | None = None, *, start: int = history.FIR
     observed = history.observed_shares(start, to)
     codes, years = scenario.codes, np.arange(start, to + 1)
     replicate = replicate_seeds(seed, seeds)
-    runs = replicate_shares(scenario, replicate, firms)
+    results = replicate_runs(scenario, replicate, firms)
+    runs = np.stack([r.shares.to_numpy() for r in results])
     persistence, trend = naive_forecasts(observed, start, until, years)
     gdp = pd.DataFrame({y: calibration.gdp_usd(y) for y in years}).T[codes]
     scaled = gdp_scaled(observed[codes], gdp, until, years)
@@ -174,8 +262,8 @@ def hindcast(params: dict[str, float] | None = None, *, start: int = history.FIR
         "gdp_scaled_share": scaled[codes].to_numpy().ravel(),
     }
     if restart:
-        later = replicate_shares(history.starting_scenario(until, to).with_overrides(overrides, source=source),
-                            replicate, firms)
+        later = np.stack([r.shares.to_numpy() for r in replicate_runs(
+            history.starting_scenario(until, to).with_overrides(overrides, source=source), replicate, firms)])
         pad = np.full((until - start, len(codes)), np.nan)
         for name, stat in (("mean", later.mean(axis=0)), ("p05", np.quantile(later, 0.05, axis=0)),
                            ("p95", np.quantile(later, 0.95, axis=0))):
@@ -186,4 +274,6 @@ def hindcast(params: dict[str, float] | None = None, *, start: int = history.FIR
         "seeds": seeds, "base_seed": seed, "firms": firms, "restart": restart, "params": params or {},
         "params_file": params_file, "versions": library_versions(), "git_commit": git_commit(), "created": now_iso(),
     }
-    return HindcastResult(table, error_table(table, until), manifest)
+    automation = automation_table(results, until)
+    return HindcastResult(table, error_table(table, until), manifest, automation,
+                          automation_errors(automation, until), diagnostics(results, until))

@@ -1,16 +1,19 @@
 """The model: the Mesa model and one module per ODD submodel (docs/ODD.md, section 7).
 
     model       FactoryShiftModel: the schedule of one year
-    setup       initialisation: firms, capacity and quality calibration, start-year selection
+    setup       initialisation on the observed world: firms, foreign owners, capacity scales, labor
+                productivity, automation, capital, quality, start-year selection
     countries   country agents and the per-country state arrays
     firms       the vectorised firm population
-    market      unit costs, market allocation and prices
+    market      costs by (headquarters, location) pair, market allocation and prices
     labor       labor market and wages
-    adoption    AI adoption
-    location    relocation
-    turnover    entry and exit
+    adoption    AI adoption (the channels of mission, coordination, acceptance, funds, literacy)
+    location    location choice by expected profit with market access: relocation and entry
+    turnover    loss test, exit and Melitz-filtered entry
+    robots      automation as IFR robot stocks, density and installations
     draws       all randomness
     record      the yearly record
+    health      stop at the first non-finite value
 """
 
 from sim.lazy import light_mesa

@@ -30,7 +30,7 @@ _M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 
 #: Purposes of keyed draws. Never renumber: the numbers are part of every stored result.
 STREAMS = {"adopt": 1, "review": 2, "choice": 3, "order": 4, "entry_location": 5, "entry_productivity": 6,
-           "entry_capacity": 7}
+           "entry_capacity": 7, "entry_hq": 8, "entry_order": 9}
 
 
 def _mix_scalar(z: int) -> int:

@@ -1,4 +1,16 @@
-"""Location choice: where reviewing firms produce (step 6) and where entrants set up (step 7)."""
+"""Location choice: where reviewing firms produce (step 6) and where entrants set up (step 7b).
+
+One rule serves both, and it is the market allocation's own notion of profit. A firm from h
+producing at j with unit cost uc_hj earns, in the Eaton–Kortum / CES allocation of step 3, sales
+of g·Σ_m D_m·W_{hj,m}^(−θ)/Den_m with g = k·uc_hj^(−θ): its expected profit at j relative to
+where it is (`location_values`) combines its unit cost there (wages, technology, automation,
+capital), the multinational-production penalty, tariffs and the distance to every market,
+weighted by the markets' size. It picks j by a logit over those values and moves only if the pick
+is worth more than staying. No residual of the start-year calibration that is tied to a location
+decides: a firm's capacity and quality are its own wherever it produces; what a location offers is
+observed — its wage, its labor productivity (set from employment), its tariffs, its distance to the
+markets and their size.
+"""
 
 from __future__ import annotations
 
@@ -6,113 +18,171 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.labor import labor_hours
+from sim.model import market
+from sim.model.draws import categorical
+
+#: Kinds of a move by a firm headquartered in h from origin o to destination d (flows.csv `kind`).
+KINDS = ("reshoring", "nearshoring", "offshoring", "third_country")
+
+
+def move_kind(home, origin, dest, same_region) -> np.ndarray:
+    """0 reshoring (d = h), 1 nearshoring (d ≠ h in h's region), 2 offshoring (d outside h's region,
+    from h or its region), 3 third_country (between two locations outside h's region, e.g. China+1)."""
+    near_dest = same_region[home, dest]
+    near_origin = same_region[home, origin]
+    return np.select([dest == home, near_dest, near_origin], [0, 1, 2], default=3)
 
 
 @dataclass
 class RelocationResult:
-    movers: np.ndarray        # indices of firms that move
-    destination: np.ndarray   # their new location
-    flows: np.ndarray         # C × C counts, origin × destination
+    movers: np.ndarray           # indices of firms that move
+    destination: np.ndarray      # their new location
+    flows: np.ndarray            # C × C counts, origin × destination
     incentive_spent: np.ndarray  # US$ per destination country
+    moves: np.ndarray            # per move: h·C² + o·C + d (see `Recorder.flows`)
+    room: np.ndarray             # jobs each country can still take in this year (entrants from abroad use it)
 
     @classmethod
-    def nobody(cls, n_countries: int) -> RelocationResult:
+    def nobody(cls, n_countries: int, room=None) -> RelocationResult:
         """No move (the start year, or a year without reviewers)."""
         none = np.zeros(0, dtype=np.intp)
-        return cls(none, none.astype(np.int8), np.zeros((n_countries, n_countries), int), np.zeros(n_countries))
+        return cls(none, none.astype(np.int8), np.zeros((n_countries, n_countries), int), np.zeros(n_countries),
+                   none, np.zeros(n_countries) if room is None else room)
 
     def apply(self, firms) -> None:
         """The movers produce at their destination from next year on."""
         firms.location[self.movers] = self.destination
 
 
-def sales_weights(pi, demand, output):
-    """ω_im = π_im·D_m / Q_i: where a firm sells (rows sum to 1; a firm without sales sells nowhere)."""
-    sales = pi * demand
-    return sales / np.where(output > 0, output, 1.0)[:, None]
+def market_access(firms, uc, costs, demand, theta) -> np.ndarray:
+    """MA_hj = Σ_m D_m·W_{hj,m}^(−θ) / Den_m: the sales a unit weight g earns from (h, j) at this year's
+    competition, Den_m = Σ_i g_i·W_{pair_i,m}^(−θ) (the allocation's denominator; h × j, C × C)."""
+    n = costs.n
+    pair = market.pair_index(firms.home, firms.location, n)
+    den = market.country_sums(pair, market.allocation_weights(firms.capacity, uc, theta), n * n) @ costs.weight
+    share = np.divide(demand, den, out=np.zeros_like(demand), where=den > 0)
+    return (costs.weight @ share).reshape(n, n)
 
 
-def relocate(firms, costs, state, supply, par, draws, year) -> RelocationResult:
-    """Where reviewing firms choose to produce.
+def location_values(costs, state, par, home, cur, alpha, access, phi=1.0, incentive=True):
+    """V_j for deciders (columns) and every candidate location j (rows), C × n::
 
-    `costs` are the costs the firms look ahead to (next year's wage), `supply` this year's
-    labor supply L_j. A share ρ of firms reviews (keyed uniform u_i < ρ). For reviewing
-    firm i and every candidate country j::
+        uc_hj   = ((1 − α·e_j)·ℓ_hj + α·κ(t))/φ + r_h
+        Π_j/Π_cur = (uc_hj/uc_h,cur)^(−θ) · MA_hj/MA_h,cur                expected profit, relative
+        V_j     = H_r·(Π_j/Π_cur − 1)/θ − M·(1 − I_j·elig_hj)·[j ≠ cur]
 
-        uc_ij   = ((1 − α_i·e_j)·ℓ_j + α_i·κ(t)) / φ_i + O_j
-        LC_ij   = uc_ij · Σ_m ω_im·(1 + τ_{j→m})·d_{j,m}          landed cost of its sales
-        V_ij    = H_r·(LC_i,cur − LC_ij)/LC_i,cur
-                  − M·(1 − I_j·elig_ij)·[j ≠ cur]                move cost net of incentive
-                  − H_r·b·([j ≠ home_i] − [cur ≠ home_i])         home bias
-        P(j)    ∝ exp(β_r·V_ij)                                  logit choice (stay: V = 0)
-
-    elig_ij = 1 unless j limits its incentive to firms headquartered there. A firm moves
-    when its chosen j ≠ cur has V_ij > 0. Automation moves with the firm; its savings
-    now depend on e_j. Inflows into j are capped at `relocation_labor_cap`·L_j jobs
-    (whole firms, in random order).
+    (Π_j/Π_cur − 1)/θ is the yearly profit gain in units of output (CES: profit = sales/θ; for a
+    small cost cut x it is x), H_r years of it are weighed against the move cost M. `alpha` is the
+    deciders' automation (n,) or, for entrants, a C × n table (the automation they would have at
+    each j); `access` the MA table of `market_access`. elig_hj = 1 unless j limits its incentive to
+    firms headquartered there; with `incentive` false (entrants: the reshoring incentive pays firms
+    that move) I_j = 0. The firm's capacity k scales every Π_j alike and drops out; its productivity φ
+    does not (r_h is not divided by φ), so reviewers use their own φ and entrants, not yet drawn, φ = 1.
     """
-    n_countries = len(state)
-    eff = costs.effectiveness
-    friction, demand, productivity = costs.friction, state.demand, state.productivity
-    incentive, home_only = state.reshoring_incentive, state.reshoring_home_only
-    horizon, move_cost, home_bias = par["relocation_horizon"], par["relocation_cost"], par["home_bias"]
-    beta, labor_cap, h, annual_hours = (par["relocation_sharpness"], par["relocation_labor_cap"],
-                                        par["hours_per_unit"], par["annual_hours"])
-    # every firm draws all three numbers, reviewing or not: the draws are keyed, the cost is small,
-    # and the reference model (benchmarks/reference_model.py) replays them in this order
-    u_review, u_choice, u_order = (draws.keyed_uniform(firms.id, year, s) for s in ("review", "choice", "order"))
-    idx = np.flatnonzero(u_review < par["relocation_review_rate"])
-    if idx.size == 0:
-        return RelocationResult.nobody(n_countries)
-    # arrays are countries × reviewers, so that the reductions over countries run along the long axis
-    alpha, phi = firms.automation[idx], firms.productivity[idx]
-    cur, home, output = firms.location[idx].astype(np.intp), firms.home[idx].astype(np.intp), firms.output[idx]
-    uc = costs.unit_cost(alpha, phi, np.arange(n_countries)[:, None])   # C × n
-    weights = sales_weights(np.take(firms.pi, idx, axis=0), demand, output)
-    landed = uc * (weights @ friction.T).T
-    rows = np.arange(idx.size)
-    current = landed[cur, rows]
-    j = np.arange(n_countries)[:, None]
-    qualifies = ~home_only[:, None] | (home == j)
-    fee = np.where(qualifies, move_cost * (1.0 - incentive[:, None]), move_cost)   # [j ≠ cur]: cur is reset below
-    value = (horizon * (current - landed) / current
-             - fee
-             - horizon * home_bias * ((j != home).astype(float) - (cur != home)))
-    value[cur, rows] = 0.0
+    n, theta = costs.n, par["theta"]
+    j = np.arange(n)[:, None]
+    alpha = np.asarray(alpha)
+    alpha = alpha[None, :] if alpha.ndim == 1 else alpha
+    ell = costs.labor[home[None, :], j]                                            # ℓ_hj, C × n
+    uc = (((1.0 - alpha * costs.effectiveness[:, None]) * ell + alpha * costs.ai_running) / phi
+          + costs.capital[home][None, :])
+    cols = np.arange(len(home))
+    here = access[home, cur][None, :]
+    reach = np.divide(access[home[None, :], j], here, out=np.zeros_like(uc), where=here > 0)   # no access: no gain
+    gain = (uc / uc[cur, cols]) ** (-theta) * reach
+    qualifies = incentive & (~state.reshoring_home_only[:, None] | (home[None, :] == j))
+    fee = par["relocation_cost"] * np.where(qualifies, 1.0 - state.reshoring_incentive[:, None], 1.0)
+    value = par["relocation_horizon"] * (gain - 1.0) / theta - fee
+    value[cur, cols] = 0.0
+    return value
+
+
+def choose(value, cur, u, beta) -> np.ndarray:
+    """Logit pick P(j) ∝ exp(β_r·V_j) by inverse CDF from uniforms `u`; the decider moves to its pick only
+    if V_pick > 0, else it stays at `cur`. Returns the chosen location of every decider."""
     weight = np.exp(beta * (value - value.max(axis=0)))
     cdf = weight                                   # cumulative sum over countries, in place
-    for k in range(1, n_countries):
+    for k in range(1, len(cdf)):
         cdf[k] += cdf[k - 1]
-    choice = np.minimum((cdf < u_choice[idx] * cdf[-1]).sum(axis=0), n_countries - 1)
-    moving = (choice != cur) & (value[choice, rows] > 0) & (output > 0)
-    movers, dest = idx[moving], choice[moving]
-    # labor-capacity cap on inflows, whole firms in random order
-    jobs = labor_hours(firms.automation[movers], firms.productivity[movers], dest, eff, productivity, h,
-                       firms.output[movers]) / annual_hours
-    order = np.lexsort((u_order[movers], dest))
+    pick = np.minimum((cdf < u * cdf[-1]).sum(axis=0), len(cdf) - 1)
+    worth = value[pick, np.arange(len(cur))] > 0
+    return np.where(worth, pick, cur)
+
+
+def within_room(dest, jobs, u, room) -> np.ndarray:
+    """Which arrivals fit: whole firms in the random order of `u`, each destination's arrivals taken while
+    their cumulative jobs stay within its `room` (a firm that does not fit stops the queue behind it)."""
+    order = np.lexsort((u, dest))
     dest_sorted = dest[order]
     cum = np.cumsum(jobs[order])
     group_start = np.searchsorted(dest_sorted, dest_sorted, side="left")
     before_group = np.where(group_start > 0, cum[group_start - 1], 0.0)
-    within = cum - before_group
-    accepted = np.zeros(movers.size, dtype=bool)
-    accepted[order] = within <= labor_cap * supply[dest_sorted]
-    movers, dest = movers[accepted], dest[accepted]
-    origin = firms.location[movers].astype(np.intp)
-    flows = np.bincount(origin * n_countries + dest, minlength=n_countries ** 2).reshape(n_countries, n_countries)
-    paid = incentive[dest] * (~home_only[dest] | (firms.home[movers] == dest)) * move_cost * firms.output[movers]
-    spent = np.bincount(dest, paid, minlength=n_countries)
-    return RelocationResult(movers, dest.astype(np.int8), flows, spent)
+    accepted = np.zeros(dest.size, dtype=bool)
+    accepted[order] = cum - before_group <= room[dest_sorted]
+    return accepted
 
 
-def entry_probabilities(share, entrant_cost, sharpness):
-    """P(c) ∝ S_c · exp(−β_e·(uc^e_c/uc^e − 1)): entrants go where industry is and costs are low.
+def relocate(firms, costs, state, supply, access, par, draws, year) -> RelocationResult:
+    """Step 6: a share ρ of firms reviews where it produces (keyed uniform u_i < ρ) and moves by `choose`.
 
-    uc^e_c (`entrant_cost`) is the quality-adjusted unit cost uc/ξ_c of a φ = 1 entrant with the
-    country's capacity-weighted mean automation ᾱ_c, uc^e = Σ_c S_c·uc^e_c the production-share-weighted
-    mean; S_c (`share`) is the production share.
+    `costs` are the costs the firms look ahead to (next year's wage), `supply` this year's labor
+    supply L_j, `access` this year's market access (`market_access`). A firm without sales this year
+    does not move. Inflows into j are capped at `relocation_labor_cap`·L_j jobs (whole firms, in random
+    order); the room left is returned for entrants from abroad. Automation, capacity and market shares
+    move with the firm; the state of j pays I_j·elig·M·Q_i for each qualifying move.
     """
-    mean = share @ entrant_cost
-    weight = share * np.exp(-sharpness * (entrant_cost / mean - 1.0))
-    return weight / weight.sum()
+    n = len(state)
+    # every firm draws all three numbers, reviewing or not: the draws are keyed, the cost is small,
+    # and the reference model (benchmarks/reference_model.py) replays them in this order
+    u_review, u_choice, u_order = (draws.keyed_uniform(firms.id, year, s) for s in ("review", "choice", "order"))
+    idx = np.flatnonzero((u_review < par["relocation_review_rate"]) & (firms.output > 0))
+    if idx.size == 0:
+        return RelocationResult.nobody(n, par["relocation_labor_cap"] * supply)
+    # arrays are countries × reviewers, so that the reductions over countries run along the long axis
+    cur, home = firms.location[idx].astype(np.intp), firms.home[idx].astype(np.intp)
+    value = location_values(costs, state, par, home, cur, firms.automation[idx], access, firms.productivity[idx])
+    choice = choose(value, cur, u_choice[idx], par["relocation_sharpness"])
+    moving = choice != cur
+    movers, dest = idx[moving], choice[moving]
+    jobs = costs.hours(firms.automation[movers], firms.productivity[movers], firms.home[movers], dest,
+                       firms.output[movers]) / state.annual_hours[dest]
+    room = par["relocation_labor_cap"] * supply
+    accepted = within_room(dest, jobs, u_order[movers], room)
+    room -= np.bincount(dest[accepted], jobs[accepted], minlength=n)
+    movers, dest = movers[accepted], dest[accepted]
+    origin, hq = firms.location[movers].astype(np.intp), firms.home[movers].astype(np.intp)
+    flows = np.bincount(origin * n + dest, minlength=n * n).reshape(n, n)
+    qualifies = ~state.reshoring_home_only[dest] | (hq == dest)
+    paid = state.reshoring_incentive[dest] * qualifies * par["relocation_cost"] * firms.output[movers]
+    spent = np.bincount(dest, paid, minlength=n)
+    return RelocationResult(movers, dest.astype(np.int8), flows, spent, (hq * n + origin) * n + dest, room)
+
+
+def entry_table(costs, state, par, automation, access) -> np.ndarray:
+    """P(j | h): where an entrant headquartered in h sets up (C × C, rows sum to 1).
+
+    The entrant decides like a reviewing firm (`location_values`, `choose`) whose default is its
+    headquarters country and which pays M to set up elsewhere (no reshoring incentive: that pays
+    firms that move), with the automation ᾱ_j it would have at j: P(j | h) ∝ exp(β_r·V_hj) for the
+    j worth more than home, the rest of the mass stays at home.
+    """
+    n = costs.n
+    hq = np.arange(n)
+    value = location_values(costs, state, par, hq, hq, np.repeat(automation[:, None], n, axis=1), access,
+                            incentive=False)
+    weight = np.exp(par["relocation_sharpness"] * (value - value.max(axis=0)))
+    prob = (weight / weight.sum(axis=0)).T                              # h × j
+    worth = value.T > 0
+    stay = np.where(worth, 0.0, prob).sum(axis=1)
+    prob = np.where(worth, prob, 0.0)
+    prob[hq, hq] += stay
+    return prob
+
+
+def draw_locations(prob, hq, u) -> np.ndarray:
+    """Locations of entrants with headquarters `hq` from P(j | h) by inverse CDF of uniforms `u`."""
+    out = np.empty(len(hq), dtype=np.intp)
+    for h in np.unique(hq):                    # a loop over countries, not firms
+        these = hq == h
+        out[these] = categorical(prob[h], u[these])
+    return out

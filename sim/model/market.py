@@ -1,6 +1,10 @@
 """Costs (step 2), Eaton–Kortum / CES market allocation (step 3) and the price comparisons of the loss test.
 
-Symbols (docs/ODD.md, table of symbols): i firm, c = c_i its location, m market, o origin country.
+Symbols (docs/ODD.md, table of symbols): i firm, h = h_i its headquarters, c = c_i its location,
+m market, o origin. A firm's costs belong to its location and its technology partly to its
+headquarters; its market access (brand) belongs to its headquarters. Firms are therefore grouped
+by their (headquarters, location) **pair**, index h·C + c: every per-firm quantity that depends on
+countries is a C² × C table looked up by the pair, and no power is taken over firms × markets.
 """
 
 from __future__ import annotations
@@ -33,105 +37,127 @@ def country_sums(loc, weights, n_countries):
 
 @dataclass(frozen=True)
 class Costs:
-    """What producing costs in every country this year: the one input of every submodel that prices.
+    """What producing costs, where, and what it costs to sell from there: one object per year.
 
-    Built once a year from the country state (`Costs.of`); the decisions of steps 5–7 use
-    the same costs at next year's wage (`Costs.at_wage`).
+    Built from the country state and the parameters (`Costs.of`); the decisions of steps 5–7
+    use the same costs at next year's wage (`Costs.at_wage`). C × C tables are indexed
+    [headquarters h, location c]; C² × C tables [pair h·C + c, market m].
 
-    labor         ℓ_c = w_c·h_u/A_c, US$ of labor per unit of output at φ = 1, α = 0
-    effectiveness e_c = e_max·R_c, share of an automated task's labor cost saved in c
-    ai_running    κ(t), running AI cost per unit of output at full automation (US$/US$)
-    ai_capex      X(t), AI capital per US$ of annual output at full automation (US$/(US$/yr))
-    other         O_c, other costs per unit of output (US$/US$)
-    friction      F_{o,m} = (1 + τ_{o→m})·d_{o,m}, origin × market
-    friction_theta F^(−θ), the same table raised to −θ (computed once: a C × C power)
+    technology     A_hc = A_h^ζ·A_c^(1−ζ), labor productivity of a firm from h producing in c (C × C)
+    labor          ℓ_hc = w_c·h_u / A_hc, US$ of labor per unit at φ = 1, α = 0 (C × C)
+    effectiveness  e_c = e_max·R_c, share of an automated task's labor cost saved in c
+    capital        r_h, non-labor value added per unit at φ = 1 of firms headquartered in h: capital and
+                   its return, which belong to the firm (US$ per US$ of value added)
+    ai_running     κ(t), running AI cost per unit of output at full automation
+    ai_capex       X(t), AI capital per US$ of annual output at full automation
+    friction       F_cm = (1 + τ_{c→m})·d_cm, physical trade cost and tariff from where goods are made (C × C)
+    mp             γ_hc, the multinational-production penalty (1 at home) (C × C)
+    price_factor   W_{hc,m} = γ_hc·F_cm / B_hm, B_hm = 1 + β_B·[h = m] the brand's home bias (C² × C)
+    weight         W^(−θ) (C² × C)
     """
 
+    technology: np.ndarray
     labor: np.ndarray
     effectiveness: np.ndarray
+    capital: np.ndarray
     ai_running: float
     ai_capex: float
-    other: np.ndarray
     friction: np.ndarray
-    friction_theta: np.ndarray
+    mp: np.ndarray
+    price_factor: np.ndarray
+    weight: np.ndarray
     hours_per_unit: float
-    productivity: np.ndarray
 
     @classmethod
     def of(cls, state, par, years_since_start: int) -> Costs:
         """This year's costs from the country state `state` and the model parameters `par`."""
-        friction = trade_factor(state.tariffs, state.regions, par["trade_cost_near"], par["trade_cost_far"])
+        n, same_region = len(state), state.same_region
+        friction = trade_factor(state.tariffs, same_region, par["trade_cost_near"], par["trade_cost_far"])
+        mp = np.where(same_region, par["mp_penalty_near"], par["mp_penalty_far"])
+        np.fill_diagonal(mp, 1.0)
+        brand = 1.0 + par["brand_home_bias"] * np.eye(n)                          # B_hm
+        price_factor = (mp[:, :, None] * friction[None, :, :] / brand[:, None, :]).reshape(n * n, n)
         decline = (1 - par["ai_cost_decline"]) ** years_since_start
-        return cls(labor=labor_cost_per_unit(state.wage, state.productivity, par["hours_per_unit"]),
-                   effectiveness=effectiveness(par["e_max"], state.ai_readiness),
+        technology = technology_table(state.productivity, par["technology_portability"])
+        return cls(technology=technology, labor=state.wage[None, :] * par["hours_per_unit"] / technology,
+                   effectiveness=par["e_max"] * state.ai_readiness, capital=state.capital_cost,
                    ai_running=par["ai_unit_cost"] * decline, ai_capex=par["ai_capex_per_output"] * decline,
-                   other=state.other_cost, friction=friction, friction_theta=friction ** (-par["theta"]),
-                   hours_per_unit=par["hours_per_unit"], productivity=state.productivity)
+                   friction=friction, mp=mp, price_factor=price_factor, weight=price_factor ** (-par["theta"]),
+                   hours_per_unit=par["hours_per_unit"])
 
     def at_wage(self, wage: np.ndarray) -> Costs:
         """The same costs with labor priced at `wage` (decisions look ahead to next year's wage)."""
-        return replace(self, labor=labor_cost_per_unit(wage, self.productivity, self.hours_per_unit))
+        return replace(self, labor=wage[None, :] * self.hours_per_unit / self.technology)
 
-    def unit_cost(self, alpha, phi, loc) -> np.ndarray:
-        """uc_i of firms with automation α_i and productivity φ_i producing at `loc` (see `unit_cost`)."""
-        return unit_cost(alpha, phi, loc, self.labor, self.effectiveness, self.ai_running, self.other)
+    @property
+    def n(self) -> int:
+        return len(self.capital)
+
+    def unit_cost(self, alpha, phi, home, loc) -> np.ndarray:
+        """uc of firms with automation α, productivity φ and headquarters `home` producing at `loc`::
+
+            uc_i = ((1 − α_i·e_c)·ℓ_hc + α_i·κ(t)) / φ_i + r_h
+
+        with r_h the non-labor value added of the firm's headquarters: φ_i is the efficiency of
+        the firm's tasks, done by workers or by AI, and its capital stands apart. Output is value
+        added: labor, AI capital and other capital, no materials.
+        """
+        loc = np.asarray(loc, dtype=np.intp)     # look-ups by intp are faster than by int8
+        home = np.asarray(home, dtype=np.intp)
+        ell = self.labor.take(home * self.n + loc)
+        return ((1.0 - alpha * self.effectiveness.take(loc)) * ell + alpha * self.ai_running) / phi \
+            + self.capital.take(home)
+
+    def hours(self, alpha, phi, home, loc, output) -> np.ndarray:
+        """Λ_i = (1 − α_i·e_c)·h_u·Q_i / (A_hc·φ_i): hours worked by each firm."""
+        loc = np.asarray(loc, dtype=np.intp)
+        home = np.asarray(home, dtype=np.intp)
+        return ((1.0 - alpha * self.effectiveness.take(loc)) * (self.hours_per_unit * output)
+                / (self.technology.take(home * self.n + loc) * phi))
 
 
-def effectiveness(e_max: float, readiness: np.ndarray) -> np.ndarray:
-    """e_c = e_max · R_c: the share of an automated task's labor cost actually saved in c."""
-    return e_max * readiness
+def technology_table(productivity, zeta):
+    """A_hc = A_h^ζ · A_c^(1−ζ): labor productivity of a firm from h producing in c (C × C)."""
+    return (productivity ** zeta)[:, None] * (productivity ** (1.0 - zeta))[None, :]
 
 
-def labor_cost_per_unit(wage, productivity, h_u):
-    """ℓ_c = w_c · h_u / A_c: labor cost per unit of output at φ = 1 and α = 0 (per country)."""
-    return wage * h_u / productivity
+def trade_factor(tariffs, same_region, near: float, far: float) -> np.ndarray:
+    """F_om = (1 + τ_{o→m}) · d_om for every origin o and market m (C × C)::
 
-
-def unit_cost(alpha, phi, loc, ell, eff, ai_running, other):
-    """Unit cost of each firm at its location (step 2)::
-
-        uc_i = (1 − α_i·e_c) · ℓ_c / φ_i  +  α_i · κ(t) / φ_i  +  O_c
-
-    with ℓ_c = w_c·h_u/A_c the labor cost per unit, κ(t) the running AI cost per unit
-    of output at full automation and O_c the other costs.
+        d_om = 1 if o = m, `near` inside a region, `far` across regions.
     """
-    loc = np.asarray(loc, dtype=np.intp)     # look-ups by intp are faster than by int8
-    return ((1.0 - alpha * eff.take(loc)) * ell.take(loc) + alpha * ai_running) / phi + other.take(loc)
-
-
-def trade_factor(tariffs, regions, near: float, far: float) -> np.ndarray:
-    """(1 + τ_{o→m}) · d_{o,m} for every origin o and market m (C × C)::
-
-        d_{o,m} = 1 if o = m, `near` inside a region, `far` across regions.
-    """
-    regions = np.asarray(regions)
-    d = np.where(regions[:, None] == regions[None, :], near, far)
+    d = np.where(same_region, near, far)
     np.fill_diagonal(d, 1.0)
     return (1.0 + tariffs) * d
 
 
+def pair_index(home, loc, n_countries) -> np.ndarray:
+    """h·C + c for every firm: the row of its (headquarters, location) pair in the C² × C tables."""
+    return np.asarray(home, dtype=np.intp) * n_countries + np.asarray(loc, dtype=np.intp)
+
+
 def allocation_weights(capacity, uc, theta):
-    """g_i = k_i · uc_i^(−θ): firm i's weight in every market before trade frictions."""
+    """g_i = k_i · uc_i^(−θ): firm i's weight in every market before trade frictions and brand."""
     return capacity * uc ** (-theta)
 
 
-def target_shares(g, loc, friction_theta, n_countries, scale=1.0, out=None):
+def target_shares(g, pair, weight, scale=1.0, out=None):
     """Target market shares π*_im (step 3), times `scale` (into `out` if given)::
 
-        π*_im  = k_i · (uc_i·F_{c,m})^(−θ) / Σ_i' k_i' · (uc_i'·F_{c_i',m})^(−θ),   F_{c,m} = (1 + τ_{c→m}) · d_{c,m}
+        p_im   = uc_i · γ_hc · (1 + τ_{c→m}) · d_cm / B_hm
+        π*_im  = k_i · p_im^(−θ) / Σ_i' k_i' · p_i'm^(−θ)
 
-    Because (uc_i·F_{c,m})^(−θ) = uc_i^(−θ) · F_{c,m}^(−θ), the sum over firms is a per-country sum
-    times F^(−θ), and no power is taken over the firms × markets matrix:
-    π*_im = g_i · (F_{c,m}^(−θ) / denominator_m), the bracket a C × M table looked up by
-    the firm's location.
+    Because p_im^(−θ) = uc_i^(−θ)·W_{hc,m}^(−θ), the sum over firms is a per-pair sum times
+    W^(−θ) and no power is taken over the firms × markets matrix: π*_im = g_i·(W^(−θ)_{pair,m} /
+    denominator_m), the bracket a C² × M table looked up by the firm's pair.
     """
-    denominator = country_sums(loc, g, n_countries) @ friction_theta           # (M,)
-    out = np.take(scale * friction_theta / denominator, loc, axis=0, out=out, mode="clip")  # firms × M
+    denominator = country_sums(pair, g, len(weight)) @ weight                  # (M,)
+    out = np.take(scale * weight / denominator, pair, axis=0, out=out, mode="clip")  # firms × M
     out *= g[:, None]
     return out
 
 
-def adjust(pi, g, loc, friction_theta, chi, n_countries, scratch=None):
+def adjust(pi, g, pair, weight, chi, scratch=None):
     """Partial adjustment towards the target, in place: π_t = π_{t−1} + χ·(π*_t − π_{t−1}),
     computed as (1 − χ)·π_{t−1} + χ·π*_t with π* from `target_shares(g, …)`.
 
@@ -140,9 +166,9 @@ def adjust(pi, g, loc, friction_theta, chi, n_countries, scratch=None):
     """
     empty = column_sums(pi) == 0
     pi *= 1.0 - chi
-    pi += target_shares(g, loc, friction_theta, n_countries, scale=chi, out=scratch)
+    pi += target_shares(g, pair, weight, scale=chi, out=scratch)
     if empty.any():
-        pi[:, empty] = target_shares(g, loc, friction_theta, n_countries)[:, empty]
+        pi[:, empty] = target_shares(g, pair, weight)[:, empty]
     return pi
 
 
@@ -160,67 +186,102 @@ def normalise_columns(pi):
     return pi
 
 
-def calibrate_capacity(g_unit, loc, friction_theta, demand, target, n_countries, tol=1e-13, max_iter=10_000):
-    """Country capacity scale K_c such that start-year production shares equal `target`.
+def calibrate_capacity(g_unit, pair, weight, demand, target, initial=None, tol=1e-13, max_iter=10_000):
+    """Capacity scale K_c of the firms producing in c such that start-year production shares equal `target`.
 
-    With k_i = K_c·k̃_i, the share of country c is
-    S_c(K) = Σ_m D_m · K_c·G_c·F_{c,m}^(−θ) / Σ_o K_o·G_o·F_{o,m}^(−θ) / Σ_m D_m,  G_c = Σ_{i∈c} k̃_i·uc_i^(−θ).
-    The fixed point K_c ← K_c · target_c / S_c(K) plays the role of the Eaton–Kortum technology level.
+    With k_i = K_c·k̃_i for the firms at c and G_hc = Σ_{i∈(h,c)} k̃_i·uc_i^(−θ), the share of location c is
+    S_c(K) = Σ_m D_m · K_c·Σ_h G_hc·W_{hc,m}^(−θ) / Σ_c' K_c'·Σ_h G_hc'·W_{hc',m}^(−θ) / Σ_m D_m. Each K_c
+    scales only its own location, and the root of g(x) = log(target/S(K)), x = log K, is found from
+    `initial` (e.g. the last solution) by `secant_step` (the plain step K ← K·target/S(K) crawls when
+    home bias is strong). K is returned scaled to max K_c = 1. K_c plays the role of the Eaton–Kortum
+    technology level at the start; a firm keeps its capacity wherever it later produces, and entrants
+    headquartered in h draw theirs with K_h (a property of where they come from, not of where they go).
     """
-    s_unit = np.bincount(loc, g_unit, minlength=n_countries)
-    scale = np.where((target > 0) & (s_unit > 0), 1.0, 0.0)
+    n = len(target)
+    w = weight.reshape(n, n, -1)
+    by_location = np.einsum("hc,hcm->cm", country_sums(pair, g_unit, n * n).reshape(n, n), w)     # C × M
+    active = (target > 0) & (by_location.sum(axis=1) > 0)
+    x = np.log(np.where(active, 1.0 if initial is None else np.maximum(initial, 1e-300), 1.0))
+    last = None
     for _ in range(max_iter):
-        weight = (scale * s_unit)[:, None] * friction_theta  # C × M
-        share = (weight / weight.sum(axis=0)) @ demand / demand.sum()
-        ratio = np.divide(target, share, out=np.zeros_like(target), where=share > 0)
-        scale *= ratio
-        scale /= scale.max()
+        scale = np.where(active, np.exp(x - x[active].max()), 0.0)
+        spend = scale[:, None] * by_location
+        share = (spend / spend.sum(axis=0)) @ demand / demand.sum()
         if np.max(np.abs(share - target)) < tol:
             break
+        # a share that underflowed to 0 must pull its scale up, not trap it at 0
+        g = np.where(active, np.log(np.where(active, target, 1.0) / np.maximum(share, 1e-300)), 0.0)
+        step = secant_step(x, g, last)
+        last = (x, g)
+        x = x + step
     return scale
 
 
-def market_price_levels(pi, uc_quality, loc, friction, n_countries):
-    """P̄_m = Σ_i π_im · uc_i·F_{c,m}/ξ_i: the sales-weighted mean quality-adjusted landed price in m.
+def secant_step(x: np.ndarray, g: np.ndarray, last) -> np.ndarray:
+    """One step in x (a log scale) towards g(x) = 0, country by country, where the plain step is Δx = g.
 
-    ξ_i = ξ_{home_i} is the quality of the firm's headquarters country, calibrated at start so
-    that the average firm of every country has r = 1 (`setup.calibrate_quality`):
-    a German firm that holds its share at a high cost is not loss-making for that cost alone.
-
-    Computed as Σ_c F_{c,m} · Σ_{i∈c} (uc_i/ξ_i)·π_im; the inner sums are one sparse product
-    (a countries × firms matrix with uc_i/ξ_i at (c_i, i)) with π, which reads π once.
+    Used for the start's qualities (x = log ξ, g = log r̄) and capacity scales (x = log K,
+    g = log target/share). The plain step assumes ∂g/∂x = −1; with strong home bias a
+    country's own firms make up most of its market, the slope is much flatter and the plain
+    iteration crawls. The secant slope s = Δg/Δx of the last two passes gives Δx = −g/s,
+    used where it is a descent step (s < 0), at most 20 plain steps long and, where that is
+    more than the plain step, at most 0.5 in x (so a poor slope cannot throw it far off).
     """
-    n = len(loc)
-    by_country = sparse.csc_matrix((uc_quality, loc, np.arange(n + 1)), shape=(n_countries, n)) @ pi   # C × M
-    return (by_country * friction).sum(axis=0)
+    if last is None:
+        return g
+    dx, dg = x - last[0], g - last[1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = dg / dx
+    usable = np.isfinite(slope) & (slope < 0) & (dx != 0)
+    step = np.where(usable, -g / np.where(usable, slope, -1.0), g)
+    bound = np.maximum(np.abs(g), np.minimum(20 * np.abs(g), 0.5))  # never a jump of more than e^0.5 beyond plain
+    return np.clip(step, -bound, bound)
 
 
-def relative_price(uc_quality, pi, loc, demand, output, friction, price_level, scratch=None):
-    """r_i = Σ_m ω_im · (uc_i·F_{c,m}/ξ_i) / P̄_m: quality-adjusted landed price relative to its markets.
+def market_price_levels(pi, uc_quality, pair, price_factor):
+    """P̄_m = Σ_i π_im · uc_i·W_{hc,m}/ξ_h: the sales-weighted mean quality-adjusted price in m.
 
-    With ω_im = π_im·D_m/Q_i this is r_i = uc_i/(ξ_i·Q_i) · Σ_m π_im·D_m·F_{c,m}/P̄_m. A firm
-    without sales is compared with the market of its location c only (F_{c,c}/P̄_c). `scratch` (optional) is a firms ×
-    markets array to look the C × M factors up into.
+    ξ_h is the quality of the firm's headquarters country, calibrated at start so that the
+    average firm of every headquarters has r = 1 (`setup.calibrate_quality`): a German firm
+    that holds its share at a high cost is not loss-making for that cost alone.
+
+    Computed as Σ_pair W_{pair,m} · Σ_{i∈pair} (uc_i/ξ_h)·π_im; the inner sums are one sparse
+    product (a pairs × firms matrix with uc_i/ξ_h at (pair_i, i)) with π, which reads π once.
+    """
+    n = len(pair)
+    by_pair = sparse.csc_matrix((uc_quality, pair, np.arange(n + 1)), shape=(len(price_factor), n)) @ pi
+    return (by_pair * price_factor).sum(axis=0)
+
+
+def relative_price(uc_quality, pi, pair, home, demand, output, price_factor, price_level, scratch=None):
+    """r_i = Σ_m ω_im · (uc_i·W_{hc,m}/ξ_h) / P̄_m: quality-adjusted price relative to its markets.
+
+    With ω_im = π_im·D_m/Q_i this is r_i = uc_i/(ξ_h·Q_i) · Σ_m π_im·D_m·W_{hc,m}/P̄_m. A firm
+    without sales is compared with its headquarters' market only. `scratch` (optional) is a
+    firms × markets array to look the C² × M factors up into.
     """
     inv = np.divide(1.0, price_level, out=np.zeros_like(price_level), where=price_level > 0)
-    x = friction * (demand * inv)[None, :]                                    # C × M
-    weighted = np.einsum("ij,ij->i", pi, np.take(x, loc, axis=0, out=scratch, mode="clip"))
-    own = (np.diagonal(friction) * inv)[loc]          # F_{c,c}/P̄_c per country, looked up
+    x = price_factor * (demand * inv)[None, :]                                # C² × M
+    weighted = np.einsum("ij,ij->i", pi, np.take(x, pair, axis=0, out=scratch, mode="clip"))
+    home = np.asarray(home, dtype=np.intp)
+    own = price_factor[pair, home] * inv[home]
     has_sales = output > 0
     return np.where(has_sales, uc_quality * weighted / np.where(has_sales, output, 1.0), uc_quality * own)
 
 
-def relative_prices(firms, uc, quality, friction, demand) -> np.ndarray:
-    """r_i of every firm at this year's unit costs `uc` and headquarters qualities ξ (`relative_price`)."""
+def relative_prices(firms, uc, quality, costs, demand) -> tuple[np.ndarray, np.ndarray]:
+    """r_i of every firm at this year's unit costs `uc` and headquarters qualities ξ (`relative_price`),
+    and the markets' price levels P̄_m."""
+    pair = pair_index(firms.home, firms.location, costs.n)
     uc_q = uc / quality[firms.home]
-    level = market_price_levels(firms.pi, uc_q, firms.location, friction, len(quality))
-    return relative_price(uc_q, firms.pi, firms.location, demand, firms.output, friction, level,
-                          scratch=firms.scratch())
+    level = market_price_levels(firms.pi, uc_q, pair, costs.price_factor)
+    return relative_price(uc_q, firms.pi, pair, firms.home, demand, firms.output, costs.price_factor, level,
+                          scratch=firms.scratch()), level
 
 
 def allocate(firms, uc, costs, demand, par) -> None:
     """Step 3: market shares move towards the target (`adjust`); output Q_i = Σ_m π_im·D_m."""
     g = allocation_weights(firms.capacity, uc, par["theta"])
-    adjust(firms.pi, g, firms.location, costs.friction_theta, par["adjustment_speed"], len(demand),
+    adjust(firms.pi, g, pair_index(firms.home, firms.location, costs.n), costs.weight, par["adjustment_speed"],
            scratch=firms.scratch())
     firms.output = firms.pi @ demand

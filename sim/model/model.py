@@ -1,9 +1,12 @@
 """The FactoryShift model: country agents and a vectorised firm population, one step a year.
 
-`step()` is the schedule of docs/ODD.md, section 3, one call per submodel:
+`step()` is the schedule of docs/ODD.md, section 3, one call per submodel (after the exogenous
+drifts of `CountryState.advance`):
 
-1. policy schedules   2. costs   3. market allocation   4. labor market and wages
-5. AI adoption        6. relocation   7. entry and exit   8. record
+1. policy schedules   2. costs   3. market allocation (then market access)   4. labor market and wages
+5. AI adoption        6. relocation   7. loss test, exit and entry   8. record (then a health check)
+
+The start is calibrated on the observed world's levers; the scenario's own levers apply after it.
 """
 
 from __future__ import annotations
@@ -48,19 +51,23 @@ class FactoryShiftModel(mesa.Model):
         self.start_year, self.end_year = scenario.run["start_year"], scenario.run["end_year"]
         self.year = self.start_year
         self.n0 = int(firms if firms is not None else scenario.run["firms"])
-        self.state = CountryState(scenario, self.start_year)
-        self.state.apply_schedules(self.start_year)
+        # Initialisation (ODD section 5): calibrated on the observed world, then the scenario's levers apply
+        self.state = CountryState(scenario, self.start_year, levers=scenario.observed)
         self.countries = [Country(self, i) for i in range(len(self.state))]
-        self.recorder = record.Recorder(self.state.codes, record_firms)
+        self.recorder = record.Recorder(self.state.codes, self.state.same_region, record_firms)
         self.firms = FirmPopulation(len(self.state))
-        # Initialisation (ODD section 5): firms, then the start-year calibration and its record
-        setup.populate(self.firms, self.state, self.par, self.draws, self.n0)
-        costs = self.costs()
-        self.start, uc = setup.calibrate(self.firms, self.state, self.par, self.draws, costs, self.n0)
-        start_labor = labor.clear(self.firms, costs, self.state, self.par)
-        zeros = np.zeros(len(self.state), dtype=int)
-        self.recorder.add_year(self.year, record.country_values(self.firms, uc, start_labor, self.state, self.par),
-                               location.RelocationResult.nobody(len(self.state)), zeros, zeros, self.firms)
+        start_draws = setup.populate(self.firms, self.state, self.par, self.draws, self.n0)
+        self.start, costs, uc = setup.calibrate(self.firms, self.state, self.par, self.draws, start_draws, self.n0)
+        n = len(self.state)
+        self.state.start_subsidy()
+        start_labor = labor.clear(self.firms, costs, self.state)
+        start_values = record.country_values(self.firms, uc, start_labor, costs, self.state, self.par)
+        self.recorder.add_year(self.year, start_values,
+                               location.RelocationResult.nobody(n), np.zeros((n, n), dtype=int),
+                               np.zeros(n, dtype=int), self.firms)
+        self.state.use_levers(scenario)
+        self.state.apply_schedules(self.start_year)
+        self.state.start_subsidy()
 
     def costs(self) -> Costs:
         """This year's costs in every country (`market.Costs`)."""
@@ -75,18 +82,22 @@ class FactoryShiftModel(mesa.Model):
         s.apply_schedules(self.year)                                               # 1. policy schedules
         s.grow_demand()
         costs = self.costs()                                                       # 2. costs
-        uc = costs.unit_cost(f.automation, f.productivity, f.location)
+        uc = costs.unit_cost(f.automation, f.productivity, f.home, f.location)
         market.allocate(f, uc, costs, s.demand, p)                                 # 3. market allocation
-        labor_market = labor.clear(f, costs, s, p)                                 # 4. labor market
-        s.wage = labor.next_wage(s.wage, s.wage_growth, labor_market.tightness, p["wage_response"])
+        access = location.market_access(f, uc, costs, s.demand, p["theta"])
+        labor_market = labor.clear(f, costs, s)                                    # 4. labor market
+        s.wage_lcu = labor.next_wage(s, labor_market.tightness, p)
         ahead = costs.at_wage(s.wage)            # decisions look ahead to the wage they will pay
         adopted = adoption.adopt(f, ahead, s, p, draws.keyed_uniform(f.id, self.year, "adopt"))  # 5. AI adoption
         f.automation = f.automation + adopted.step
-        values = record.country_values(f, uc, labor_market, s, p, adopted)
-        moved = location.relocate(f, ahead, s, labor_market.supply, p, draws, self.year)  # 6. relocation
-        turnover.update_losses(f, market.relative_prices(f, uc, self.start.quality, costs.friction, s.demand), p)
+        s.effective_subsidy = adopted.granted_rate
+        values = record.country_values(f, uc, labor_market, costs, s, p, adopted)
+        moved = location.relocate(f, ahead, s, labor_market.supply, access, p, draws, self.year)  # 6. relocation
+        rel, price_level = market.relative_prices(f, uc, self.start.quality, costs, s.demand)
+        turnover.update_losses(f, rel, p)
         moved.apply(f)                           # losses were judged where this year's production took place
-        entries, exits = turnover.exit_and_enter(f, ahead, s, self.start, p, draws, self.year)  # 7. entry, exit
+        entries, exits = turnover.exit_and_enter(f, ahead, s, self.start, p, draws, self.year,   # 7. entry, exit
+                                                 price_level, access, moved.room)
         self.recorder.add_year(self.year, values, moved, entries, exits, f)       # 8. record
         health.check(self)                       # stop at the first non-finite country value (sim/model/health.py)
         if self.year >= self.end_year:
@@ -135,8 +146,7 @@ class FactoryShiftModel(mesa.Model):
 
     def market_shares(self) -> np.ndarray:
         """Origin × market matrix: the share of market m's demand supplied from country o."""
-        f, n = self.firms, len(self.state)
-        return np.stack([np.bincount(f.location, f.pi[:, m], minlength=n) for m in range(n)], axis=1)
+        return record.trade_matrix(self.firms, len(self.state))
 
     def country(self, code: str) -> Country:
         """The country agent with this code (``"KOR"``); `sim.errors.UnknownNameError` (a KeyError) names

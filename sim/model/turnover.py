@@ -1,10 +1,10 @@
-"""Entry and exit (step 7): loss years, exits, and entrants (located by `location.entry_probabilities`)."""
+"""Entry and exit (step 7): loss years, exits, and entrants (located by `location.entry_table`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.model import adoption, location, market
+from sim.model import adoption, health, location, market
 from sim.model.draws import categorical, lognormal_mean_one
 
 
@@ -25,12 +25,23 @@ def target_firm_count(n0, demand_now, demand_start, elasticity):
     return int(round(n0 * (demand_now / demand_start) ** elasticity))
 
 
-def exit_and_enter(firms, costs, state, start, par, draws, year) -> tuple[np.ndarray, np.ndarray]:
-    """Step 7b: exits after `exit_after` loss years (counted at next year's location), then entrants.
+def exit_and_enter(firms, costs, state, start, par, draws, year, price_level, access, room) -> tuple[np.ndarray,
+                                                                                                     np.ndarray]:
+    """Step 7b: exits after `n_exit` loss years (counted at next year's location), then entrants.
 
-    `costs` are the costs entrants look ahead to (next year's wage); `start` the start-year
-    calibration (`setup.Start`: capacity scales, qualities, N0, start demand). Returns the
-    entrants and the exits per country.
+    Entrants' headquarters are drawn in proportion to the output of the firms headquartered in
+    each country (industry is where its firms come from); where they produce is their choice
+    (`location.entry_table`). They draw φ and k̃ as at the start, k = K_h·k̃, and take the mean
+    automation ᾱ_j of the location they choose. As in Melitz (2003), a candidate whose drawn
+    productivity would make it loss-making from the start (r > 1 + μ against its headquarters'
+    market at this year's price level P̄, the test a firm without sales faces) does not enter.
+    An entrant producing abroad needs workers there: jobs_e = k_e·E_j/Σ_{i at j} k_i (the jobs per unit
+    of capacity of the survivors at j; Σ k_i, not the capacity scale K_j), taken from the year's `room`
+    left by the movers (`location.within_room`); one that does not fit produces at home instead, if it
+    passes the test there. (Entrants at home hire the workers the exits free.) `costs` are the costs
+    entrants look ahead to (next year's wage), `access` this year's market access
+    (`location.market_access`); `start` the start-year calibration (`setup.Start`). Returns the
+    entrants as a headquarters × location count matrix and the exits per country.
     """
     f, n = firms, len(state)
     f.alive = f.loss_years < par["exit_after"]
@@ -39,17 +50,37 @@ def exit_and_enter(firms, costs, state, start, par, draws, year) -> tuple[np.nda
     f.remove_dead()
     market.normalise_columns(f.pi)  # the survivors share the exited firms' customers
     target = target_firm_count(start.firms, state.demand.sum(), start.demand, par["firm_count_elasticity"])
-    n_new = max(0, target - len(f))
-    share = market.country_sums(f.location, f.output, n)
-    share = share / share.sum() if share.sum() > 0 else state.mva_share
-    mean_alpha = adoption.mean_automation(f.automation, f.capacity, f.location, n)
-    entrant_cost = costs.unit_cost(mean_alpha, np.ones(n), np.arange(n)) / start.quality
-    prob = location.entry_probabilities(share, entrant_cost, par["entry_cost_sharpness"])
-    k = np.arange(n_new)  # entrants are keyed by their number within the year
-    loc = categorical(prob, draws.keyed_uniform(k, year, "entry_location")).astype(np.int8)
-    f.add(home=loc, location=loc,
-          productivity=lognormal_mean_one(par["productivity_sigma"], draws.keyed_normal(k, year, "entry_productivity")),
-          capacity=start.capacity_scale[loc] * lognormal_mean_one(par["capacity_sigma"],
-                                                                  draws.keyed_normal(k, year, "entry_capacity")),
-          automation=mean_alpha[loc])
-    return np.bincount(loc, minlength=n), exits
+    # at most one past the population `health.check` stops a run at: the check then names the cause
+    n_new = max(0, min(target, max(health.GROWTH_CAP * start.firms, health.GROWTH_FLOOR) + 1) - len(f))
+    by_hq = market.country_sums(f.home, f.output, n)
+    hq_share = by_hq / by_hq.sum() if by_hq.sum() > 0 else state.mva_share
+    alpha = adoption.mean_automation(f.automation, f.capacity, f.location, n)
+    prob = location.entry_table(costs, state, par, alpha, access)
+    k = np.arange(n_new)  # candidates are keyed by their number within the year
+    hq = categorical(hq_share, draws.keyed_uniform(k, year, "entry_hq"))
+    loc = location.draw_locations(prob, hq, draws.keyed_uniform(k, year, "entry_location"))
+    phi = lognormal_mean_one(par["productivity_sigma"], draws.keyed_normal(k, year, "entry_productivity"))
+    size = start.capacity_scale[hq] * lognormal_mean_one(par["capacity_sigma"], draws.keyed_normal(k, year,
+                                                                                                  "entry_capacity"))
+    def loss_making(h, c, productivity):     # Melitz: a candidate that would make a loss does not enter
+        uc = costs.unit_cost(alpha[c], productivity, h, c)
+        rel = uc * costs.price_factor[market.pair_index(h, c, n), h] / (start.quality[h] * price_level[h])
+        return rel > 1.0 + par["profit_margin"]
+
+    keep = ~loss_making(hq, loc, phi)          # judged before candidates abroad queue for workers
+    hq, loc, phi, size, k = hq[keep], loc[keep], phi[keep], size[keep], k[keep]
+    employed = market.country_sums(f.location, costs.hours(f.automation, f.productivity, f.home, f.location,
+                                                           f.output), n) / state.annual_hours
+    per_capacity = np.divide(employed, market.country_sums(f.location, f.capacity, n), out=np.zeros(n),
+                             where=employed > 0)
+    abroad = np.flatnonzero(loc != hq)
+    fits = location.within_room(loc[abroad], size[abroad] * per_capacity[loc[abroad]],
+                                draws.keyed_uniform(k[abroad], year, "entry_order"), room)
+    home = abroad[~fits]
+    loc[home] = hq[home]                       # no workers there: it produces at home, if that pays
+    enter = np.ones(len(hq), dtype=bool)
+    enter[home] = ~loss_making(hq[home], loc[home], phi[home])
+    hq, loc = hq[enter], loc[enter]
+    f.add(home=hq.astype(np.int8), location=loc.astype(np.int8), productivity=phi[enter], capacity=size[enter],
+          automation=alpha[loc])
+    return np.bincount(hq * n + loc, minlength=n * n).reshape(n, n), exits

@@ -42,3 +42,35 @@ def hindcast(table, until: int, path: str | Path) -> Path:
     style.legend_below(fig, handles, labels)
     fig.suptitle(f"Share of world MVA (%): hindcast fitted to ≤ {until} (red line), tested after", fontsize=12)
     return style.save(fig, path)
+
+
+@style.styled
+def automation_hindcast(table, until: int, path: str | Path) -> Path:
+    """Per country with IFR figures: robot density observed, the model's mean and 5–95% band, the naive
+    forecasts after the cutoff (log scale)."""
+    codes = [c for c in dict.fromkeys(table["country"]) if table[table.country == c].observed_density.notna().any()]
+    cols = 3
+    rows = max(1, -(-len(codes) // cols))
+    fig = style.figure(4 * cols, 2.9 * rows + 0.5)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax, code in zip(axes.flat, codes):
+        t = table[table.country == code]
+        years = t.year.to_numpy()
+        ax.fill_between(years, t.model_density_p05, t.model_density_p95, color="tab:blue", alpha=0.25, lw=0,
+                        label="model 5–95%")
+        ax.plot(years, t.model_density_mean, color="tab:blue", lw=1.8, label="model mean")
+        seen = t.observed_density.notna()
+        ax.plot(years[seen], t.observed_density[seen], "o", color="black", ms=4, label="IFR")
+        ax.plot(years, t.persistence_density, color="tab:gray", ls="--", lw=1.2, label="persistence")
+        ax.plot(years, t.trend_density, color="tab:orange", ls=":", lw=1.5, label="trend")
+        ax.axvline(until + 0.5, color="tab:red", lw=1, alpha=0.7)
+        ax.set_yscale("log")
+        ax.set_title(code, fontsize=10)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=5))
+    for ax in list(axes.flat)[len(codes):]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    style.legend_below(fig, handles, labels)
+    fig.suptitle(f"Robot density (robots per 10,000 manufacturing employees): fitted to ≤ {until} (red line)",
+                 fontsize=12)
+    return style.save(fig, path)

@@ -116,6 +116,8 @@ def check_file_tree(tree: dict, source: str) -> list[str]:
     c.keys(tree, P.TOP_LEVEL_KEYS, "")
     if "extends" in tree and not isinstance(tree["extends"], str):
         c.add("extends", f"must be a string, got {type_name(tree['extends'])}")
+    if "observed" in tree:
+        check_observed(c, tree["observed"])
     if "meta" in tree and c.table(tree["meta"], "meta"):
         c.keys(tree["meta"], P.META_KEYS, "meta")
         for key, val in tree["meta"].items():
@@ -152,6 +154,25 @@ def check_file_tree(tree: dict, source: str) -> list[str]:
             for i, entry in enumerate(entries):
                 check_schedule_entry(c, entry, f"schedule[{i}]")
     return c.errors
+
+
+def check_observed(c: Checker, value: object) -> None:
+    """``observed = true`` (this file's levers are the observed start year) or a table CODE → {lever: value}."""
+    if value is True:
+        return
+    if not isinstance(value, dict):
+        c.add("observed", f"must be true or a table of countries' lever values, got {type_name(value)}")
+        return
+    for code, levers in value.items():
+        path = join("observed", code)
+        if not COUNTRY_CODE.match(str(code)):
+            c.add(path, "country codes are 3 capital letters")
+        elif c.table(levers, path):
+            allowed = [*P.LEVERS, "tariffs"]
+            c.keys(levers, allowed, path)
+            for key, val in levers.items():
+                if key in allowed:
+                    c.value(P.COUNTRY[key], val, join(path, key))
 
 
 def check_schedule_entry(c: Checker, entry: dict, path: str) -> None:

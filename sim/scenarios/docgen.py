@@ -62,6 +62,10 @@ SCHEDULE_DOC = {
 #: Top-level keys (from `P.TOP_LEVEL_KEYS`).
 TOP_DOC = {
     "extends": ("string", "Parent scenario: a bundled name (`baseline`) or a path relative to this file."),
+    "observed": ("`true` or table", "`true`: this file's levers are the observed world of its start year, on "
+                 "which the start is calibrated (the baseline and the historical starts say so); scenarios that "
+                 "extend it change levers from the start year on. A table `CODE = { lever = value, … }` gives "
+                 "those lever values explicitly (what `factoryshift show` writes)."),
     "meta": ("table", "Title, description, claim and sources."),
     "run": ("table", "Years, firm count and seed."),
     "model": ("table", "Behavioural parameters shared by all countries."),

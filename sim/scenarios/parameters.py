@@ -41,7 +41,7 @@ def _number(value: float) -> str:
 
 #: Source of the parameters fitted by `factoryshift calibrate` (their defaults are the fitted values,
 #: to 4 significant digits; tests/test_history.py checks them against the calibration file).
-CALIBRATED = "calibrated to 2006–2015 shares (scenarios/calibrated_2015.toml, docs/validation.md); "
+CALIBRATED = "calibrated to the patterns of 2006–2015 (scenarios/calibrated_2015.toml, docs/validation.md); "
 
 RUN_PARAMS: tuple[Param, ...] = (
     Param("start_year", "int", "year", 2024, "First simulated year (the calibration year).", lo=1990, hi=2100),
@@ -52,97 +52,127 @@ RUN_PARAMS: tuple[Param, ...] = (
 
 MODEL_PARAMS: tuple[Param, ...] = (
     # --- market allocation ------------------------------------------------------
-    Param("theta", "float", "1", 7.086, "Trade elasticity θ of the Eaton–Kortum / CES allocation.",
+    Param("theta", "float", "1", 5.0, "Trade elasticity θ of the Eaton–Kortum / CES allocation.",
           CALIBRATED + "prior: Simonovska & Waugh (2014) ≈ 4, Eaton & Kortum (2002) 8.28",
           lo=1.0, hi=20.0, lo_open=True),
-    Param("adjustment_speed", "float", "1/year", 0.4771,
+    Param("adjustment_speed", "float", "1/year", 0.4,
           "χ: share of the gap to the target market shares closed each year (supply-chain inertia).",
           CALIBRATED + "prior: design assumption 0.3–0.5", lo=0.0, hi=1.0, lo_open=True),
-    Param("trade_cost_near", "float", "1 (iceberg factor)", 1.736,
-          "d_{o,m} between two countries of the same region.", CALIBRATED + "prior: design assumption 1.1–1.5",
+    Param("trade_cost_near", "float", "1 (iceberg factor)", 1.15,
+          "d between two countries of the same region: the physical cost of shipping from where goods are made.",
+          CALIBRATED + "prior: Anderson & van Wincoop (2004) ≈ 1.2 for transport and border costs among neighbours",
           lo=1.0, hi=5.0),
-    Param("trade_cost_far", "float", "1 (iceberg factor)", 1.755,
-          "d_{o,m} between countries of different regions.", CALIBRATED + "prior: design assumption 1.1–1.5",
+    Param("trade_cost_far", "float", "1 (iceberg factor)", 1.3,
+          "d between countries of different regions.",
+          CALIBRATED + "prior: Anderson & van Wincoop (2004): transport ≈ 1.21, border ≈ 1.44 in tariff equivalents",
           lo=1.0, hi=5.0),
+    Param("brand_home_bias", "float", "1", 0.5,
+          "β_B: a market's preference for firms headquartered in it, B = 1 + β_B at home (travels with the firm "
+          "when it moves its production).", CALIBRATED + "prior: home bias in consumption, assumption",
+          lo=0.0, hi=10.0),
+    Param("mp_penalty_near", "float", "1 (cost factor)", 1.15,
+          "γ for producing in another country of the headquarters' region (multinational-production penalty).",
+          CALIBRATED + "prior: Ramondo & Rodríguez-Clare (2013), Arkolakis et al. (2018)", lo=1.0, hi=3.0),
+    Param("mp_penalty_far", "float", "1 (cost factor)", 1.4,
+          "γ for producing outside the headquarters' region.",
+          CALIBRATED + "prior: Ramondo & Rodríguez-Clare (2013), Arkolakis et al. (2018)", lo=1.0, hi=3.0),
+    Param("technology_portability", "float", "1", 0.2,
+          "ζ: share of labor productivity that belongs to the firm's headquarters and moves with it; "
+          "a firm from h producing in c needs h_u/(A_h^ζ·A_c^(1−ζ)·φ) hours per unit.",
+          CALIBRATED + "prior: assumption (Keller & Yeaple 2013: foreign affiliates are far more productive than "
+          "local firms)", lo=0.0, hi=1.0),
     # --- unit cost --------------------------------------------------------------
-    Param("hours_per_unit", "float", "hours per US$ of output", 0.0044,
-          "h_u: labor hours per unit of output (US$ at 2024 prices) at productivity 1.",
-          "calibrated: US labor cost ≈ 20% of unit cost at $46/h (design assumption: 10–25%)",
-          lo=0.0, hi=1.0, lo_open=True),
-    Param("annual_hours", "float", "hours per worker-year", 1900.0,
-          "h_yr: hours worked per manufacturing worker and year (hours → employment).",
-          "assumption (OECD average annual hours ≈ 1,700–2,200)", lo=100.0, hi=4000.0),
+    Param("hours_per_unit", "float", "hours per US$ of value added", 0.0085,
+          "h_u: labor hours per US$ of value added at A = 1 (the US), φ = 1, α = 0. Each country's A_c is "
+          "then set so that start-year employment equals its `employment`.",
+          "US manufacturing: 12.8 M employees (BLS CES 2024) × 1,900 h / US$ 2.9 trillion of value added "
+          "(WDI NV.IND.MANF.CD), rounded", lo=0.0, hi=1.0, lo_open=True),
     Param("e_max", "float", "1", 0.9,
           "Share of an automated task's labor cost saved at full AI readiness (e_c = e_max·R_c).",
           "assumption", lo=0.0, hi=1.0),
-    Param("alpha_max", "float", "share of tasks", 0.8, "α_max: the highest automatable share of tasks.",
-          "assumption", lo=0.0, hi=1.0, lo_open=True),
+    Param("alpha_max", "float", "share of tasks", 0.8, "α_max: the highest automatable share of tasks (saturation).",
+          CALIBRATED + "prior: assumption", lo=0.0, hi=1.0, lo_open=True),
     Param("ai_unit_cost", "float", "US$ per US$ of output per unit α", 0.05,
           "κ(t0): running cost of AI/robot capital per unit of output at full automation, in the start year.",
-          "assumption", lo=0.0, hi=10.0),
+          CALIBRATED + "prior: assumption", lo=0.0, hi=10.0),
     Param("ai_capex_per_output", "float", "US$ per (US$/year of output) per unit α", 0.4,
           "X(t0): up-front AI capital needed per US$ of annual output to automate all tasks, in the start year.",
-          "assumption", lo=0.0, hi=100.0),
+          CALIBRATED + "prior: assumption", lo=0.0, hi=100.0),
     Param("ai_cost_decline", "float", "1/year", 0.05, "δ_AI: yearly fall of ai_unit_cost and ai_capex_per_output.",
-          "assumption (robot prices fell ≈ 5%/yr, IFR)", lo=0.0, hi=0.5),
-    Param("automation_per_robot_density", "float", "share of tasks per (robots / 10,000 employees)", 0.00035,
-          "υ: maps IFR robot density to initial automation: α0_c = min(α_max, υ × robot_density_c).",
-          "assumption: puts Korea (1,012) at α0 ≈ 0.35", lo=0.0, hi=1.0),
+          CALIBRATED + "prior: robot prices fell ≈ 5%/yr (IFR)", lo=0.0, hi=0.5),
+    Param("robots_per_automated_output", "float", "robots per automated worker", 1.0,
+          "ρ_R: robots per worker that automated tasks replace (stock_c = ρ_R·Σ α_i·U_i, U_i the workers firm i "
+          "would need without automation); maps automation to IFR robot density (robots per 10,000 manufacturing "
+          "employees) and installations.",
+          CALIBRATED + "prior: assumption", lo=0.0, hi=100.0, lo_open=True),
+    Param("robot_depreciation", "float", "1/year", 1.0 / 12.0,
+          "δ_R: share of the robot stock retired each year (installations = Δstock + δ_R·stock).",
+          "IFR World Robotics: an average service life of 12 years", lo=0.0, hi=1.0),
     Param("automation_sigma", "float", "1 (log scale)", 0.5,
-          "σ_α: dispersion of initial automation across firms of a country.",
-          "assumption", lo=0.0, hi=3.0),
+          "Dispersion of initial automation across firms of a country.", "assumption", lo=0.0, hi=3.0),
     # --- firms ------------------------------------------------------------------
     Param("productivity_sigma", "float", "1 (log scale)", 0.3, "σ_φ of lognormal firm productivity φ (mean 1).",
           "assumption", lo=0.0, hi=3.0),
     Param("capacity_sigma", "float", "1 (log scale)", 1.0,
-          "σ_k of the lognormal drawn firm size k̃ (mean 1; capacity k = K_c·k̃).",
+          "σ_k of lognormal firm capacity k (mean 1 within a country).",
           "assumption (skewed firm sizes)", lo=0.0, hi=4.0),
     # --- labor market -----------------------------------------------------------
-    Param("wage_response", "float", "1/year", 0.07813,
-          "η: wage growth added per unit of excess labor-market tightness.", CALIBRATED + "prior: assumption 0.3",
+    Param("wage_response", "float", "1/year", 0.05,
+          "η: wage growth added per unit of excess tightness of the manufacturing labor market.",
+          CALIBRATED + "prior: assumption", lo=0.0, hi=5.0),
+    Param("demographic_wage_effect", "float", "1", 1.0,
+          "η_WA: wage growth added per 1% fall of the working-age population (economy-wide labor scarcity).",
+          CALIBRATED + "prior: inverse labor-demand elasticity of about 1 (Lichter, Peichl & Siegloch 2015 "
+          "meta-analysis: own-wage elasticity ≈ −0.5 to −1); Acemoglu & Restrepo (2022) on demographics and automation",
           lo=0.0, hi=5.0),
     # --- AI adoption ------------------------------------------------------------
     Param("adoption_step", "float", "share of tasks", 0.05, "Δα: automation added by one adoption.",
           "design assumption 0.05–0.1", lo=0.0, hi=1.0, lo_open=True),
-    Param("payback_horizon", "float", "years", 5.0, "H_a: horizon of the payback test saving·H_a > net capex.",
-          "assumption", lo=0.0, hi=100.0, lo_open=True),
-    Param("p0", "float", "1/year", 0.02, "p0: Bass innovation coefficient.",
-          "Sultan, Farley & Lehmann (1990): 0.01–0.03", lo=0.0, hi=1.0),
-    Param("q0", "float", "1/year", 0.4, "q0: Bass imitation coefficient.",
-          "Sultan, Farley & Lehmann (1990): 0.3–0.5", lo=0.0, hi=5.0),
+    Param("payback_horizon", "float", "years", 4.0,
+          "H_a: years of savings a firm without a mission weighs against the net capex of a step.",
+          "assumption (industry payback thresholds of 2–5 years)", lo=0.0, hi=100.0, lo_open=True),
+    Param("p0", "float", "1/year", 0.02, "Bass innovation coefficient.",
+          CALIBRATED + "prior: Sultan, Farley & Lehmann (1990): 0.01–0.03", lo=0.0, hi=1.0),
+    Param("q0", "float", "1/year", 0.4, "Bass imitation coefficient at coordination 0.",
+          CALIBRATED + "prior: Sultan, Farley & Lehmann (1990): 0.3–0.5", lo=0.0, hi=5.0),
     Param("subsidy_innovation_effect", "float", "1", 2.0,
-          "λ_s: p_c = p0·(1 + λ_s·s_c), s_c = ai_subsidy_rate.", "assumption", lo=0.0, hi=50.0),
+          "λ_s: p_c = p0·(1 + λ_s·s̃_c), s̃_c the subsidy rate actually paid last year.", "assumption",
+          lo=0.0, hi=50.0),
+    Param("mission_effect", "float", "1", 1.0,
+          "λ_m: mission-driven strategy lengthens the horizon of AI investment, H_c = H_a·(1 + λ_m·m_c).",
+          "assumption (patient capital; Mazzucato 2018 on mission-oriented policy)", lo=0.0, hi=20.0),
     Param("coordination_effect", "float", "1", 1.0,
-          "λ_ν in q_c = q0·(1 + λ_ν·ν_c + λ_a·a_c), ν_c = coordination.", "assumption", lo=0.0, hi=50.0),
+          "λ_ν: state–business coordination raises imitation, q_c = q0·(1 + λ_ν·ν_c).", "assumption",
+          lo=0.0, hi=50.0),
     Param("acceptance_effect", "float", "1", 1.0,
-          "λ_a in q_c = q0·(1 + λ_ν·ν_c + λ_a·a_c), a_c = acceptance.", "assumption", lo=0.0, hi=50.0),
-    # --- relocation -------------------------------------------------------------
-    Param("relocation_review_rate", "float", "1/year", 0.02677,
+          "λ_a: implementation and displacement frictions, capex × (1 + λ_a·(1 − a_c)).",
+          "assumption", lo=0.0, hi=20.0),
+    Param("readiness_barrier", "float", "1", 1.0,
+          "λ_R: the skill barrier, hazard × R_c^λ_R (0: readiness does not gate adoption).", "assumption",
+          lo=0.0, hi=10.0),
+    # --- location choice: relocation and entry ---------------------------------
+    Param("relocation_review_rate", "float", "1/year", 0.05,
           "ρ: share of firms that review their location each year.", CALIBRATED + "prior: design assumption 5–10%",
           lo=0.0, hi=1.0),
-    Param("relocation_cost", "float", "years of output", 0.8607,
-          "M: one-off cost of moving production, as a share of one year's output.",
-          CALIBRATED + "prior: assumption 0.3", lo=0.0, hi=100.0),
-    Param("relocation_horizon", "float", "years", 8.0, "H_r: years of cost savings a firm weighs against M.",
-          "assumption", lo=0.0, hi=100.0, lo_open=True),
-    Param("home_bias", "float", "share of output per year", 0.02,
-          "b: yearly coordination cost of producing away from the headquarters country.", "assumption", lo=0.0, hi=1.0),
-    Param("relocation_sharpness", "float", "1", 20.0, "β_r: logit sharpness of the location choice.",
-          "assumption", lo=0.0, hi=1000.0),
+    Param("relocation_cost", "float", "years of output", 0.5,
+          "M: one-off cost of moving production, or of setting up an entrant's plant outside its headquarters "
+          "country, as a share of one year's output.", CALIBRATED + "prior: assumption 0.3", lo=0.0, hi=100.0),
+    Param("relocation_horizon", "float", "years", 8.0,
+          "H_r: years of the yearly profit gain of a location that a firm weighs against M.", "assumption",
+          lo=0.0, hi=100.0, lo_open=True),
+    Param("relocation_sharpness", "float", "1", 3.0, "β_r: logit sharpness of the location choice.",
+          CALIBRATED + "prior: assumption", lo=0.0, hi=1000.0),
     Param("relocation_labor_cap", "float", "share of labor supply per year", 0.02,
-          "cap_L: largest inflow of relocated jobs a country absorbs in a year, as a share of its labor supply.",
+          "cap_L: largest inflow of jobs from relocating firms and from entrants headquartered abroad that a "
+          "country absorbs in a year, as a share of its labor supply.",
           "assumption", lo=0.0, hi=1.0),
     # --- entry and exit ---------------------------------------------------------
     Param("profit_margin", "float", "1", 0.10,
-          "μ: a firm whose quality-adjusted landed price exceeds its markets' price level by more than μ "
-          "(r_i > 1 + μ) makes a loss.",
+          "μ: a firm whose landed price exceeds its markets' price index by more than μ makes a loss.",
           "assumption", lo=0.0, hi=1.0),
     Param("exit_after", "int", "years", 3, "n_exit: consecutive loss years after which a firm exits.",
           "design assumption", lo=1, hi=100),
-    Param("entry_cost_sharpness", "float", "1", 52.34,
-          "β_e: how strongly entrants favour countries with low unit cost (relative to the world mean).",
-          CALIBRATED + "prior: assumption 5", lo=0.0, hi=1000.0),
-    Param("firm_count_elasticity", "float", "1", 0.5623,
+    Param("firm_count_elasticity", "float", "1", 0.5,
           "ε_N: the target number of firms grows as (world demand / start demand)^ε_N.",
           CALIBRATED + "prior: assumption 0.5", lo=0.0, hi=2.0),
 )
@@ -151,42 +181,63 @@ REGIONS = ("asia", "south_asia", "europe", "north_america", "other")
 
 COUNTRY_PARAMS: tuple[Param, ...] = (
     Param("name", "str", "", None, "Display name."),
-    Param("region", "str", "", "other", "Trade region: trade costs are trade_cost_near inside a region.",
-          choices=REGIONS),
+    Param("region", "str", "", "other", "Trade region: trade costs are trade_cost_near and MP penalties "
+          "mp_penalty_near inside a region.", choices=REGIONS),
     Param("mva_share", "float", "share", None, "Share of world manufacturing value added in start_year; the model "
           "calibrates capacities to reproduce it. Shares across countries must sum to 1.", "WDI NV.IND.MANF.CD",
           lo=0.0, hi=1.0),
     Param("demand", "float", "US$/year", None, "Manufacturing absorption of this market in start_year (D_m).",
           "sim/data/regions.py: demand_usd", lo=0.0),
-    Param("demand_growth", "float", "1/year", 0.025, "Real growth of demand.", "assumption", lo=-0.5, hi=0.5),
-    Param("wage", "float", "US$/hour", None, "w_c: fully loaded manufacturing labor cost per hour in start_year.",
-          "(bounded: far outside, cost^-θ of the allocation overflows)", lo=0.01, hi=10_000.0),
-    Param("wage_growth", "float", "1/year", 0.01, "Trend real wage growth g_c.", lo=-0.5, hi=0.5),
-    Param("productivity", "float", "1 (USA = 1)", 1.0,
-          "A_c: labor productivity of production located here, relative to the US.",
-          "assumption (bounded: far outside, cost^-θ of the allocation overflows)", lo=0.001, hi=1000.0),
-    Param("productivity_growth", "float", "1/year", 0.01, "Yearly growth of A_c.", lo=-0.5, hi=0.5),
+    Param("demand_growth", "float", "1/year", 0.025, "Growth of demand (in US$).", "assumption", lo=-0.5, hi=0.5),
+    Param("employment", "float", "million persons", None,
+          "Manufacturing employment in start_year; the location's labor productivity A_c is set to match it.",
+          "official counts cited in the scenario files", lo=0.001, hi=10_000.0),
+    Param("annual_hours", "float", "hours per worker-year", 1900.0,
+          "h_yr: hours worked per manufacturing worker and year.", "assumption (OECD average annual hours "
+          "actually worked, rounded)", lo=100.0, hi=4000.0),
+    Param("wage", "float", "US$/hour", None, "w_c: fully loaded manufacturing labor cost per hour in start_year, "
+          "at start_year's exchange rate.", "(bounded: far outside, cost^-θ of the allocation overflows)",
+          lo=0.01, hi=10_000.0),
+    Param("wage_growth", "float", "1/year", 0.01, "g_c: trend wage growth in local currency.", lo=-0.5, hi=0.5),
+    Param("exchange_rate", "float", "US$ per local currency unit", 1.0,
+          "x_c: converts local-currency wages to US$ (w_c = w̃_c·x_c). XEU takes the euro; XAS and "
+          "ROW, baskets without a common currency, are held at 1 (their wages are in US$).", "WDI PA.NUS.FCRF (bounded: the Vietnamese dong is 4e-5 US$, the Kuwaiti dinar 3.3)",
+          lo=1e-6, hi=100.0),
+    Param("productivity_growth", "float", "1/year", 0.01, "Yearly growth of the location's labor productivity A_c.",
+          lo=-0.5, hi=0.5),
+    Param("foreign_share", "float", "share of firms", 0.0,
+          "Share of the firms producing here in start_year that are headquartered abroad (foreign-owned "
+          "production, which reshoring can bring back); their headquarters are drawn where the location values "
+          "of other countries' firms point here.", "assumption from OECD and MOFCOM figures on foreign "
+          "affiliates' share of manufacturing (cited in the scenario files)", lo=0.0, hi=0.9),
     Param("working_age", "year_table", "million persons", None,
-          "WA_c: working-age population (15–64) by year; linear between years, flat outside.",
+          "Working-age population (15–64) by year; linear between years, flat outside.",
           "UN WPP 2019 via sim/data/regions.py", lo=0.0, lo_open=True),
     Param("ai_readiness", "float", "1", 0.5, "R_c: talent, data and infrastructure; e_c = e_max·R_c.", lo=0.0, hi=1.0),
+    Param("robot_stock", "float", "robots", None,
+          "Operational stock of industrial robots in start_year: the start's automation is set so that the "
+          "model's stock equals it.", "IFR installations over 12 years (sim/data/regions.py: robot_stock)", lo=0.0),
     Param("robot_density", "float", "robots per 10,000 mfg employees", 0.0,
-          "Seeds initial automation (see automation_per_robot_density).", "IFR World Robotics 2024", lo=0.0),
-    Param("other_cost", "float", "US$ per US$ of output", 0.75,
-          "O_c: materials, energy and infrastructure per unit of output (at least 0.05: a unit cost near zero "
-          "overflows the allocation's cost^-θ).", lo=0.05, hi=100.0),
+          "IFR's published density in start_year (0: none published). Fixes the share of the model's "
+          "employment IFR's density counts, so that the model reports IFR's measure.", "IFR World Robotics 2024",
+          lo=0.0),
     # --- policy levers (can be scheduled) ----------------------------------------
-    Param("ai_subsidy_rate", "float", "share of AI capex", 0.0, "s_c: share of AI capital spending the state pays.",
+    Param("ai_subsidy_rate", "float", "share of AI capex", 0.0, "s_c: share of AI capital spending the state pays "
+          "(as far as the fund reaches).", lo=0.0, hi=1.0),
+    Param("ai_fund", "float", "US$/year", 0.0, "Budget cap of the AI subsidy; `inf` means uncapped.", lo=0.0),
+    Param("mission", "float", "1", 0.0, "m_c: mission-driven strategy (a long-term national goal for AI in "
+          "manufacturing): lengthens the horizon of AI investment.", lo=0.0, hi=1.0),
+    Param("coordination", "float", "1", 0.3, "ν_c: state–business coordination (information, imitation).",
           lo=0.0, hi=1.0),
-    Param("ai_fund", "float", "US$/year", 0.0, "fund_c: budget cap of the AI subsidy; `inf` means uncapped.", lo=0.0),
-    Param("coordination", "float", "1", 0.3, "ν_c: state–business coordination.", lo=0.0, hi=1.0),
-    Param("acceptance", "float", "1", 0.5, "a_c: societal acceptance of AI.", lo=0.0, hi=1.0),
+    Param("acceptance", "float", "1", 0.5, "a_c: societal acceptance of AI (lowers implementation frictions).",
+          lo=0.0, hi=1.0),
     Param("reshoring_incentive", "float", "share of relocation cost", 0.0,
           "I_c: share of the relocation cost the state pays for firms moving production here.", lo=0.0, hi=1.0),
     Param("reshoring_home_only", "bool", "", False,
           "If true, only firms headquartered here qualify for reshoring_incentive."),
     Param("tariffs", "tariffs", "ad valorem share", {"default": 0.0},
-          "τ_{o→m}: tariff this market puts on goods by origin code, plus `default` for unnamed origins.",
+          "τ_{o→m}: tariff this market puts on goods by origin code (where they are made), plus `default` for "
+          "unnamed origins.",
           "upper bound 2.0 (200%): above the highest recent tariff, the 145% the US put on Chinese goods in "
           "April 2025 (125% 'reciprocal', Executive Order 14266, plus 20% IEEPA duties)", lo=0.0, hi=2.0),
     Param("literacy_program", "float", "readiness points/year", 0.0, "Yearly increment of ai_readiness (capped at 1).",
@@ -197,8 +248,8 @@ COUNTRY_PARAMS: tuple[Param, ...] = (
 
 #: Country parameters a `[[schedule]]` entry may change over time (plus ``tariffs.XXX``).
 LEVERS: tuple[str, ...] = (
-    "ai_subsidy_rate", "ai_fund", "coordination", "acceptance", "reshoring_incentive",
-    "literacy_program", "labor_supply_boost", "wage_growth", "demand_growth",
+    "ai_subsidy_rate", "ai_fund", "mission", "coordination", "acceptance", "reshoring_incentive",
+    "literacy_program", "labor_supply_boost", "exchange_rate", "wage_growth", "demand_growth",
 )
 
 META_KEYS: tuple[str, ...] = ("title", "description", "claim", "sources", "calibrated_by", "calibration")
@@ -208,7 +259,7 @@ META_KEYS: tuple[str, ...] = ("title", "description", "claim", "sources", "calib
 SCHEDULE_KEYS: tuple[str, ...] = ("country", "lever", "from", "to", "value", "start", "shape")
 SCHEDULE_SHAPES: tuple[str, ...] = ("step", "ramp")
 
-TOP_LEVEL_KEYS: tuple[str, ...] = ("extends", "meta", "run", "model", "countries", "schedule")
+TOP_LEVEL_KEYS: tuple[str, ...] = ("extends", "observed", "meta", "run", "model", "countries", "schedule")
 
 
 def by_name(params: tuple[Param, ...]) -> dict[str, Param]:

@@ -24,6 +24,7 @@ from sim.scenarios.check import (
     lever_param,
     unfunded_subsidies,
 )
+from sim.scenarios.schedule import LeverPaths
 
 
 def bundled_dir(kind: str) -> Path:
@@ -104,20 +105,47 @@ def _load_chain(path: Path, chain: tuple[tuple[Path, Path], ...]) -> tuple[dict,
     entries = tree.get("schedule")
     own = [(str(path), i) for i in range(len(entries))] if isinstance(entries, list) else []
     parent_ref = tree.get("extends")
+    mark = tree.get("observed")
+    tree = {k: v for k, v in tree.items() if k != "observed"}
     if not isinstance(parent_ref, str):
-        return tree, errors, own
+        return tree, errors, own, _observed_at(tree, mark, None, errors)
     try:
         parent_path = locate(parent_ref, relative_to=path.parent)
     except UserError as exc:
         raise UserError(f"{path}: extends: {exc.messages[0]}") from None
-    base, base_errors, base_origins = _load_chain(parent_path, (*chain, (resolved, path)))
+    base, base_errors, base_origins, base_observed = _load_chain(parent_path, (*chain, (resolved, path)))
     for code in tree.get("countries", {}) if isinstance(tree.get("countries"), dict) else ():
         if code not in base.get("countries", {}) and COUNTRY_CODE.fullmatch(str(code)):
             errors.append(f"{path}: countries.{code}: "
                           + unknown("country", code, base.get("countries", {}), f"countries of '{parent_ref}'",
                                     COUNTRY_ALIASES))
     child = {k: v for k, v in tree.items() if k != "extends"}
-    return deep_merge(base, child), base_errors + errors, base_origins + own
+    merged = deep_merge(base, child)
+    return merged, base_errors + errors, base_origins + own, _observed_at(merged, mark, base_observed,
+                                                                         base_errors + errors)
+
+
+def _observed_at(merged: dict, mark, inherited, errors) -> dict | None:
+    """The observed world's levers as of this file: its own (``observed = true``), the table it
+    writes (``[observed]``, as `Scenario.to_toml` does), or those of the nearest ancestor."""
+    if mark is True and not errors:
+        return levers_in_force(with_defaults(merged))
+    if isinstance(mark, dict):
+        return copy.deepcopy(mark)
+    return inherited
+
+
+def levers_in_force(data: dict) -> dict:
+    """code → {lever: value} in the start year: the country tables, then the schedules for that year."""
+    out = {code: {**{lever: country[lever] for lever in P.LEVERS}, "tariffs": dict(country["tariffs"])}
+           for code, country in data["countries"].items()}
+    for code, lever, value in LeverPaths(Scenario("", data, observed={}), data["run"]["start_year"]).values(
+            data["run"]["start_year"]):
+        if lever.startswith("tariffs."):
+            out[code]["tariffs"][lever[len("tariffs."):]] = value
+        else:
+            out[code][lever] = value
+    return out
 
 
 def with_defaults(tree: dict) -> dict:
@@ -139,12 +167,30 @@ def with_defaults(tree: dict) -> dict:
 
 @dataclass
 class Scenario:
-    """A fully resolved scenario: every parameter present, validated."""
+    """A fully resolved scenario: every parameter present, validated.
+
+    `observed` holds the lever values of the observed world in the start year (code → {lever:
+    value}): the model calibrates its start year on them, and the scenario's own levers apply
+    from then on, so a lever means the same however it is written. It comes from the nearest
+    file in the `extends` chain marked ``observed = true`` (the baseline, the historical
+    starts), or a written ``[observed]`` table; without either, the scenario's own levers.
+    """
 
     name: str
     data: dict
     path: Path | None = None
     overrides: dict = field(default_factory=dict)
+    observed: dict | None = None
+
+    def __post_init__(self):
+        written = None
+        if "observed" in self.data:               # a scenario as `to_toml` writes it
+            written = self.data["observed"]
+            self.data = {k: v for k, v in self.data.items() if k != "observed"}
+        if self.observed is None:
+            self.observed = levers_in_force(self.data)
+            for code, levers in (written or {}).items():
+                self.observed[code].update(copy.deepcopy(levers))
 
     @property
     def codes(self) -> list[str]:
@@ -197,10 +243,12 @@ class Scenario:
         if errors:
             raise UserError(errors)
         validate(data, source)
-        return Scenario(self.name, data, self.path, {**self.overrides, **overrides})
+        return Scenario(self.name, data, self.path, {**self.overrides, **overrides}, copy.deepcopy(self.observed))
 
     def to_toml(self) -> str:
-        return tomli_w.dumps(_toml_safe(self.data))
+        """The fully resolved scenario as TOML, with the observed world's levers as an ``[observed]`` table,
+        so that the file runs exactly as this scenario does."""
+        return tomli_w.dumps(_toml_safe({**self.data, "observed": self.observed}))
 
 
 def check_path(data: dict, dotted: str) -> str | None:
@@ -239,14 +287,18 @@ def validate(data: dict, source: str) -> None:
 def load_scenario(ref: str | Path = "baseline") -> Scenario:
     """Load a bundled scenario by name or a `.toml` file by path, resolving `extends`."""
     path = ref if isinstance(ref, Path) else locate(str(ref))
-    merged, errors, origins = _load_chain(path, ())
+    merged, errors, origins, observed = _load_chain(path, ())
     if errors and not resolvable(merged):
         raise UserError(errors)
     data = with_defaults(merged)
     errors = errors + consequences_dropped(errors, check_resolved(data, str(path), origins), str(path))
     if errors:
         raise UserError(errors)
-    return Scenario(path.stem, data, path)
+    scenario = Scenario(path.stem, data, path)
+    for code, levers in (observed or {}).items():   # levers the observed file does not name stay the scenario's
+        if code in scenario.observed:
+            scenario.observed[code].update(copy.deepcopy(levers))
+    return scenario
 
 
 def consequences_dropped(reported: list[str], more: list[str], source: str) -> list[str]:

@@ -1,0 +1,80 @@
+"""Automation ↔ industrial robots: the model's automation read as IFR robot density and installations.
+
+A robot does the work of automated tasks. The robot stock of country c is proportional to the
+worker-hours its automated tasks would take by hand::
+
+    U_i      = h_u·Q_i / (A_hc·φ_i·h_yr,c)                 workers firm i would need at α = 0
+    stock_c  = ρ_R · Σ_{i∈c} α_i·U_i                        robots
+    E_c      = Σ_{i∈c} (1 − α_i·e_c)·U_i                    employees
+    density_c = 10⁴ · stock_c / (v_c·E_c)                   robots per 10,000 employees (IFR's measure)
+    installations_c(t) = max(0, stock_c(t) − stock_c(t−1)) + δ_R·stock_c(t−1)
+
+ρ_R (`robots_per_automated_output`, robots per automated worker) is fitted to IFR data. v_c is
+the share of the model's employment that IFR's density counts (its employee base: for China
+about a third of all manufacturing workers), fixed at the start so that the start-year density
+equals IFR's published figure; 1 where IFR publishes none. With uniform α in c, density ∝
+α/(1 − α·e_c): it rises faster than automation, and a country close to α_max stops installing
+more than it retires (Korea's plateau).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.market import country_sums
+
+#: Bisection steps for the start-year automation (2⁻⁶⁰ of α_max: far below any reported digit).
+BISECTION_STEPS = 60
+
+
+def manual_workers(firms, costs, state) -> np.ndarray:
+    """U_i: the workers each firm would need with no automation."""
+    return costs.hours(0.0, firms.productivity, firms.home, firms.location, firms.output) / \
+        state.annual_hours[firms.location]
+
+
+def stock(firms, costs, state, par) -> np.ndarray:
+    """stock_c = ρ_R·Σ_{i∈c} α_i·U_i (robots per country)."""
+    return par["robots_per_automated_output"] * country_sums(
+        firms.location, firms.automation * manual_workers(firms, costs, state), len(state))
+
+
+def density(robots, employment, coverage) -> np.ndarray:
+    """Robots per 10,000 employees of IFR's employee base (v_c·E_c)."""
+    base = coverage * employment
+    return np.divide(1e4 * robots, base, out=np.zeros_like(robots), where=base > 0)
+
+
+def coverage(state, employment) -> np.ndarray:
+    """v_c = 10⁴·stock_c / (density_c·E_c) at the start where IFR publishes a density, else 1."""
+    known = (state.robot_density > 0) & (employment > 0)
+    return np.divide(1e4 * state.robot_stock, state.robot_density * employment, out=np.ones(len(state)),
+                     where=known)
+
+
+def installations(stock_now, stock_before, depreciation) -> np.ndarray:
+    """Robots installed in the year: the net increase of the stock plus the robots retired."""
+    return np.maximum(0.0, stock_now - stock_before) + depreciation * stock_before
+
+
+def start_automation(firms, costs, state, par, spread) -> None:
+    """Set α_i = min(α_max, ᾱ_c·spread_i) with ᾱ_c such that the model's robot stock in c equals the
+    start year's `robot_stock`. Without the cap the stock is linear in ᾱ_c and ᾱ_c is exact; where the
+    cap binds, bisection on ᾱ_c (the stock still rises with it). A stock beyond what α_max allows
+    leaves c at α_max."""
+    n, loc = len(state), firms.location
+    rho, alpha_max, target = par["robots_per_automated_output"], par["alpha_max"], state.robot_stock
+    workers = manual_workers(firms, costs, state)
+    linear = rho * country_sums(loc, spread * workers, n)
+    level = np.divide(target, linear, out=np.zeros(n), where=linear > 0)
+    widest = np.zeros(n)
+    np.maximum.at(widest, loc, spread)
+    capped = level * widest > alpha_max
+    if capped.any():
+        lo, hi = np.zeros(n), np.where(capped, alpha_max / np.maximum(spread.min(), 1e-12), level)
+        for _ in range(BISECTION_STEPS):
+            mid = 0.5 * (lo + hi)
+            low = rho * country_sums(loc, np.minimum(alpha_max, mid[loc] * spread) * workers, n) < target
+            lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
+        level = np.where(capped, 0.5 * (lo + hi), level)
+    firms.automation = np.minimum(alpha_max, level[loc] * spread)
