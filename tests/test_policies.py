@@ -290,3 +290,13 @@ def test_experiments_without_policies_run_as_before(name):
     table = [(t.run_id, t.sample, t.replicate, json.dumps(t.values, sort_keys=True),
               json.dumps(t.overrides, sort_keys=True), t.entropy, t.spawn_key) for t in tasks(e, range(e.n_runs))]
     assert hashlib.sha256(repr(table).encode()).hexdigest()[:16] == runs
+
+
+def test_a_policy_may_set_a_tariff_the_base_table_leaves_to_its_default(tmp_path):
+    """The base value of `countries.DEU.tariffs.CHN` is DEU's default tariff when the table names no CHN."""
+    from sim.experiments.policies import base_value
+    from sim.scenarios import load_scenario
+
+    data = load_scenario("baseline").data
+    assert "CHN" not in data["countries"]["DEU"]["tariffs"]
+    assert base_value(data, "countries.DEU.tariffs.CHN") == data["countries"]["DEU"]["tariffs"]["default"]

@@ -48,9 +48,10 @@ GOALS = ("max", "min")
 STATS = ("mean", "min", "max", "sum", "change")
 METRICS = tuple(c for c in country_columns() if c not in ("year", "country"))
 #: Columns that may be summed over several countries (``country = ["IND", "XAS"]``).
-ADDITIVE = ("production_share", "output_usd", "employment", "labor_supply", "firms", "entries", "exits",
-            "adopters", "subsidy_requested_usd", "subsidy_spent_usd", "ai_fund_usd", "reshoring_spent_usd",
-            "relocations_in", "relocations_out")
+ADDITIVE = ("production_share", "hq_share", "output_usd", "robot_stock", "robot_installations", "employment",
+            "labor_supply", "firms", "firms_hq", "entries", "entries_hq", "exits", "adopters", "subsidy_requested_usd",
+            "subsidy_spent_usd", "ai_fund_usd", "reshoring_spent_usd", "relocations_in", "relocations_out",
+            "reshored_in", "offshored_out")
 RESERVED = ("run_id", "sample", "replicate", "year", "status", "error", "seconds", "seed_entropy", "spawn_key")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")   # fullmatch: "x\n" is not a name
 

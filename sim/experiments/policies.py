@@ -135,9 +135,12 @@ def base_value(data: dict, path: str):
     if idx:
         return data["schedule"][idx[0]]["value"]
     node = data
-    for part in path.split("."):
+    *parents, leaf = path.split(".")
+    for part in parents:
         node = node[part]
-    return node
+    if parents[-1:] == ["tariffs"] and leaf not in node:   # an origin the table does not name pays its default
+        return node["default"]
+    return node[leaf]
 
 
 # ---------------------------------------------------------------------------------- the design
