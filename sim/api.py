@@ -156,7 +156,8 @@ def check_run_options(scenario: Scenario, *, seed=None, firms=None, until=None, 
 
 
 #: Every file `run` writes (what else is in its folder is the user's, and is kept when it is written again).
-RUN_FILES = ("countries.csv", "flows.csv", "entrants.csv", "trade.csv", "firms.parquet", "shares.png", "shares.svg", "automation.png",
+RUN_FILES = ("countries.csv", "flows.csv", "entrants.csv", "trade.csv", "firms.parquet", "shares.png", "shares.svg",
+             "automation.png",
              "automation.svg", "relocations.png", "relocations.svg", "manifest.json")
 
 

@@ -70,6 +70,8 @@ def _hindcast_options(h) -> None:
     h.add_argument("--no-restart", action="store_true",
                    help="skip the second model forecast started from the observed shares at --until")
     h.add_argument("--no-plot", action="store_true", help="skip hindcast.png")
+    h.add_argument("--hold", metavar="LEVER", help="comma-separated levers the historical start schedules (e.g. "
+                   "exchange_rate) held at their start-year values: what the data path of each is worth")
     h.add_argument("--force", action="store_true", help=FORCE_HELP)
     h.set_defaults(func=run_hindcast)
 
@@ -106,6 +108,8 @@ def run_calibrate(args) -> int:
         chosen["params"] = tuple(n.strip() for n in args.params.split(",") if n.strip())
     make = fit.Settings.quick if args.quick else fit.Settings
     if args.start_from is not None:
+        from sim.history.hindcast import load_params
+
         earlier, _, _ = load_params(args.start_from, args.until)
         names = chosen.get("params", fit.DEFAULT_PARAMS)
         chosen["x0"] = tuple(min(max(float(earlier.get(n, fit.FIT[n].lo)), fit.FIT[n].lo), fit.FIT[n].hi)
@@ -152,8 +156,9 @@ def run_hindcast(args) -> int:
     firms = args.firms or (record["firms"] if isinstance(record.get("firms"), int) and record["firms"] >= 10
                            else 2000)
     out = check_target(args.out or Path("results") / "hindcast", "hindcast", args.force)
+    hold = tuple(n.strip() for n in (args.hold or "").split(",") if n.strip())
     result = hindcast(params, start=args.start, until=args.until, to=args.to, seeds=args.seeds, firms=firms,
-                      seed=args.seed, restart=not args.no_restart, params_file=str(path))
+                      seed=args.seed, restart=not args.no_restart, params_file=str(path), hold=hold)
     result.write(out, plot=not args.no_plot, force=args.force)
     print(result.format_errors())
     print(f"results written to {out}/")

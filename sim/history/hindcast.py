@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from sim.data import regions as calibration
-from sim.errors import UserError
+from sim.errors import UserError, did_you_mean
 from sim.experiments.compare import replicate_seeds
 from sim.history import start as history
 from sim.history.fit import replicate_runs
@@ -161,6 +161,16 @@ def diagnostics(results, until: int) -> dict:
             "cutoff": until}
 
 
+def held(scenario, levers):
+    """The scenario without its schedule entries for `levers` (they keep their start-year values)."""
+    if not levers:
+        return scenario
+    from sim.scenarios.scenario import Scenario
+
+    data = dict(scenario.data, schedule=[e for e in scenario.data["schedule"] if e["lever"] not in levers])
+    return Scenario(scenario.name, data, scenario.path, scenario.overrides, scenario.observed)
+
+
 def shipped_params_path(until: int) -> Path:
     return bundled_dir("scenarios") / f"calibrated_{until}.toml"
 
@@ -233,8 +243,11 @@ class HindcastResult:
 
 def hindcast(params: dict[str, float] | None = None, *, start: int = history.FIRST_YEAR, until: int = 2015,
              to: int = history.LAST_YEAR, seeds: int = 20, firms: int = 2000, seed: int = 20261125,
-             restart: bool = True, params_file: str | None = None) -> HindcastResult:
-    """Run `seeds` replicates from `start` to `to` with `params` and score them after `until`."""
+             restart: bool = True, params_file: str | None = None, hold: tuple[str, ...] = ()) -> HindcastResult:
+    """Run `seeds` replicates from `start` to `to` with `params` and score them after `until`.
+
+    `hold` names scheduled levers (e.g. ``exchange_rate``) to keep at their start-year values: the
+    difference to the full hindcast is what their observed paths are worth."""
     history.check_years(start, to)
     if not start < until < to:
         raise UserError(f"--until: {until} must lie between --from {start} and --to {to}")
@@ -242,7 +255,12 @@ def hindcast(params: dict[str, float] | None = None, *, start: int = history.FIR
         raise UserError("--seeds must be ≥ 1 and --firms ≥ 10")
     overrides = {f"model.{k}": v for k, v in (params or {}).items()}
     source = params_file or "params"
-    scenario = history.starting_scenario(start, to).with_overrides(overrides, source=source)
+    levers = {e["lever"] for e in history.starting_scenario(start, to).data["schedule"]}
+    unknown = [n for n in hold if n not in levers]
+    if unknown:
+        raise UserError([f"--hold: {n!r} is not a lever the historical start schedules" + did_you_mean(n, levers)
+                         for n in unknown])
+    scenario = held(history.starting_scenario(start, to), hold).with_overrides(overrides, source=source)
     observed = history.observed_shares(start, to)
     codes, years = scenario.codes, np.arange(start, to + 1)
     replicate = replicate_seeds(seed, seeds)
@@ -263,7 +281,8 @@ def hindcast(params: dict[str, float] | None = None, *, start: int = history.FIR
     }
     if restart:
         later = np.stack([r.shares.to_numpy() for r in replicate_runs(
-            history.starting_scenario(until, to).with_overrides(overrides, source=source), replicate, firms)])
+            held(history.starting_scenario(until, to), hold).with_overrides(overrides, source=source), replicate,
+            firms)])
         pad = np.full((until - start, len(codes)), np.nan)
         for name, stat in (("mean", later.mean(axis=0)), ("p05", np.quantile(later, 0.05, axis=0)),
                            ("p95", np.quantile(later, 0.95, axis=0))):
@@ -272,6 +291,7 @@ def hindcast(params: dict[str, float] | None = None, *, start: int = history.FIR
     manifest = {
         "command": "hindcast", "from": start, "until": until, "to": to, "test_years": f"{until + 1}–{to}",
         "seeds": seeds, "base_seed": seed, "firms": firms, "restart": restart, "params": params or {},
+        "held": list(hold),
         "params_file": params_file, "versions": library_versions(), "git_commit": git_commit(), "created": now_iso(),
     }
     automation = automation_table(results, until)

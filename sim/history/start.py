@@ -25,7 +25,8 @@ What comes from data (sim/data/SOURCES.md), for every region, by the rules of
   (WDI PA.NUS.PPP: inflation relative to the US) and g_c the assumed trend (`HISTORY`);
 * ``robot_stock`` in `start`: for CHN, JPN, KOR, USA, DEU, the robots installed in the 12 years up to
   `start` (IFR's rule) — installations from 2011 (IFR via OWID), 2006–2010 linear between the 2005
-  replacement level and 2011, and what remains of `ROBOT_STOCK_2005` (an assumption, 12 equal vintages); the rest of the world's stock (IFR world stock
+  replacement level and 2011, and what remains of `ROBOT_STOCK_2005` (an assumption, 12 equal vintages);
+  the rest of the world's stock (IFR world stock
   from 2012, linear from the 2005 assumption before) is shared like the baseline's.
 
 What is an assumption (`HISTORY`, below): wages in 2005 and their trend, productivity growth, the
@@ -273,7 +274,8 @@ def scenario_text(start: int = FIRST_YEAR, end: int = LAST_YEAR) -> str:
         for r in cal.REGIONS:
             schedule.append(f'  {{ country = "{r}", lever = "demand_growth", from = {year}, to = {year}, '
                             f"value = {row[r]:.6f} }},  # 1/yr; WDI")
-    schedule.append("  # local-currency wage growth into the next year: (1 + trend)(1 + inflation relative to the US) - 1, "
+    schedule.append("  # local-currency wage growth into the next year: (1 + trend)(1 + inflation relative to the US) "
+                    "- 1, "
                     "trend assumed (HISTORY), inflation WDI PA.NUS.PPP")
     for year, row in wages.iterrows():
         if year - 1 > start:       # the wage of year t is set in step t - 1 (labor.next_wage)

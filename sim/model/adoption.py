@@ -48,6 +48,31 @@ def hazard_rates(state, par, peer):
     return state.ai_readiness ** par["readiness_barrier"] * np.minimum(1.0, p + q * peer)
 
 
+def step_economics(firms, costs, state, par) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The next automation step of every firm and what it is worth: (Δ_i, saving_i·H_c, capex_i) of `adopt`."""
+    n_countries = len(state)
+    loc = firms.location.astype(np.intp)
+    ell = costs.labor.take(firms.home.astype(np.intp) * n_countries + loc)
+    horizon = par["payback_horizon"] * (1.0 + par["mission_effect"] * state.mission)
+    friction = 1.0 + par["acceptance_effect"] * (1.0 - state.acceptance)
+    step = np.minimum(par["adoption_step"], par["alpha_max"] - firms.automation)
+    saving = step * (costs.effectiveness[loc] * ell - costs.ai_running) * firms.output / firms.productivity
+    capex = step * costs.ai_capex * firms.output * friction[loc]
+    return step, saving * horizon[loc], capex
+
+
+def payback_margins(firms, costs, state, par) -> np.ndarray:
+    """Per country: the output-weighted mean of value/capex − 1 of the next step, without subsidy (where it is
+    positive the step pays; how far below zero says how far automation is from paying)."""
+    step, value, capex = step_economics(firms, costs, state, par)
+    ok = capex > 0
+    margin = np.where(ok, value / np.where(ok, capex, 1.0) - 1.0, 0.0)
+    weight = np.where(ok, firms.output, 0.0)
+    total = country_sums(firms.location, weight, len(state))
+    return np.divide(country_sums(firms.location, margin * weight, len(state)), total, out=np.full(len(state), np.nan),
+                     where=total > 0)
+
+
 def adopt(firms, costs, state, par, u) -> AdoptionResult:
     """Which firms raise automation by Δα this year, and what the state pays (step 5).
 
@@ -67,20 +92,13 @@ def adopt(firms, costs, state, par, u) -> AdoptionResult:
     it changes nothing: the adopters are those that pass at s̃_c = 0, and s̃_c feeds next year's p_c.
     """
     n_countries = len(state)
-    alpha_max, d_alpha = par["alpha_max"], par["adoption_step"]
-    alpha, phi, output = firms.automation, firms.productivity, firms.output
-    peer = peer_adoption(alpha, firms.capacity, firms.location, alpha_max, n_countries)
+    alpha = firms.automation
+    peer = peer_adoption(alpha, firms.capacity, firms.location, par["alpha_max"], n_countries)
     hazard = hazard_rates(state, par, peer)
     subsidy_rate = state.ai_subsidy_rate
-    horizon = par["payback_horizon"] * (1.0 + par["mission_effect"] * state.mission)
-    friction = 1.0 + par["acceptance_effect"] * (1.0 - state.acceptance)
     loc = firms.location.astype(np.intp)          # one conversion for the look-ups below
-    ell = costs.labor.take(firms.home.astype(np.intp) * n_countries + loc)
-    step = np.minimum(d_alpha, alpha_max - alpha)
-    eligible = step > MIN_STEP * d_alpha  # not a rounding error's worth below α_max
-    saving = step * (costs.effectiveness[loc] * ell - costs.ai_running) * output / phi
-    capex = step * costs.ai_capex * output * friction[loc]
-    value = saving * horizon[loc]
+    step, value, capex = step_economics(firms, costs, state, par)
+    eligible = step > MIN_STEP * par["adoption_step"]  # not a rounding error's worth below α_max
     candidate = eligible & (value > capex * (1.0 - subsidy_rate)[loc]) & (u < hazard[loc])
     # country sums over the candidates only (the other terms are zeros)
     c_idx = np.flatnonzero(candidate)

@@ -13,4 +13,5 @@ from sim.plots.hindcast import automation_hindcast, hindcast
 from sim.plots.lines import RunPlots, lines_figure, run_figures, trajectories
 from sim.plots.style import country_colors, save
 
-__all__ = ["RunPlots", "automation_hindcast", "country_colors", "hindcast", "profiles", "lines_figure", "run_figures", "save", "trajectories"]
+__all__ = ["RunPlots", "automation_hindcast", "country_colors", "hindcast", "lines_figure", "profiles", "run_figures",
+           "save", "trajectories"]

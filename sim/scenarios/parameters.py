@@ -201,7 +201,8 @@ COUNTRY_PARAMS: tuple[Param, ...] = (
     Param("wage_growth", "float", "1/year", 0.01, "g_c: trend wage growth in local currency.", lo=-0.5, hi=0.5),
     Param("exchange_rate", "float", "US$ per local currency unit", 1.0,
           "x_c: converts local-currency wages to US$ (w_c = w̃_c·x_c). XEU takes the euro; XAS and "
-          "ROW, baskets without a common currency, are held at 1 (their wages are in US$).", "WDI PA.NUS.FCRF (bounded: the Vietnamese dong is 4e-5 US$, the Kuwaiti dinar 3.3)",
+          "ROW, baskets without a common currency, are held at 1 (their wages are in US$).",
+          "WDI PA.NUS.FCRF (bounded: the Vietnamese dong is 4e-5 US$, the Kuwaiti dinar 3.3)",
           lo=1e-6, hi=100.0),
     Param("productivity_growth", "float", "1/year", 0.01, "Yearly growth of the location's labor productivity A_c.",
           lo=-0.5, hi=0.5),
