@@ -180,7 +180,8 @@ def build(base: Scenario, edits: list[LeverEdit], *, firms: int | None, seed: in
         if isinstance(start, int) and not first <= start <= end:
             errors.setdefault(key, []).append(f"{source}: schedule[{i}].from: must be a year from run.start_year = "
                                               f"{first} to run.end_year = {end}, got {start}")
-    text = Scenario(name, data).to_toml()
+    # the edits are counterfactual levers on the base's observed world, which the file carries
+    text = Scenario(name, data, observed=base.observed).to_toml()
     scenario = None
     try:
         scenario = scenario_from_text(text, name)

@@ -44,11 +44,17 @@ class NumericalBug(RuntimeError):
 def check(model) -> None:
     """Raise at the first non-finite per-country value recorded since the last call, or in the state,
     or when the firm population has outgrown what the run was sized for."""
-    firms = len(model.firms)
+    from sim.model.turnover import target_firm_count   # here: turnover imports this module
+
+    # the demand-implied target, not the population: entry filters can keep the population just under the cap
+    # while the target runs away
+    firms = max(len(model.firms), target_firm_count(model.start.firms, float(model.state.demand.sum()),
+                                                    model.start.demand, model.par["firm_count_elasticity"]))
     if firms > max(GROWTH_CAP * model.n0, GROWTH_FLOOR):
         spec = model.spec
         raise NumericalInputError(
-            f"{spec.path or spec.name}: the firm population grew to {firms:,} in {model.year}, more than {GROWTH_CAP}×"
+            f"{spec.path or spec.name}: the firm population would grow to {firms:,} in {model.year}, more than "
+            f"{GROWTH_CAP}×"
             f" the {model.n0:,} of the start (demand growth compounding over the run, firm_count_elasticity = "
             f"{model.par.get('firm_count_elasticity')}); shorten run.end_year or lower demand_growth")
     rows = getattr(model.recorder, "_rows", None) or {}

@@ -21,8 +21,8 @@ def update_losses(firms, rel_price, par, u_spread=None) -> None:
 
 
 def target_firm_count(n0, demand_now, demand_start, elasticity):
-    """N*(t) = N0 · (Σ_m D_m(t) / Σ_m D_m(t0))^ε_N."""
-    return int(round(n0 * (demand_now / demand_start) ** elasticity))
+    """N*(t) = N0 · (Σ_m D_m(t) / Σ_m D_m(t0))^ε_N (held below 2^62 so that it stays an integer)."""
+    return int(round(min(n0 * (demand_now / demand_start) ** elasticity, 2.0 ** 62)))
 
 
 def exit_and_enter(firms, costs, state, start, par, draws, year, price_level, access, room) -> tuple[np.ndarray,
