@@ -352,7 +352,8 @@ class Firm(mesa.Agent):
         """Δ_i = min(Δα, α_max − α_i) at its location c and headquarters h, with next year's wage (`adoption.adopt`):
 
             saving_i = Δ_i·(e_c·ℓ_hc − κ(t))·Q_i/φ_i         capex_i = Δ_i·X(t)·Q_i·(1 + λ_a·(1 − a_c))
-            candidate: Δ_i > 10⁻⁹·Δα, saving_i·H_c > capex_i·(1 − s_c) and u_i < λ_c
+            F_i(s) = 1/(1 + (capex_i·(1 − s)/(saving_i·H_c))^(1/σ_a))   (0 if saving_i ≤ 0)
+            candidate: Δ_i > 10⁻⁹·Δα and u_i < λ_c·F_i(s_c)
         """
         m, p, c = self.model, self.model.par, self.location
         country, costs = m.countries[c], m.ahead
@@ -362,12 +363,23 @@ class Firm(mesa.Agent):
         self.capex = self.adopt_step * costs.ai_capex * self.output * m.adoption_friction[c]
         self.adopt_value = saving * m.horizon[c]
         self.candidate = (self.adopt_step > MIN_STEP * p["adoption_step"]
-                          and self.adopt_value > self.capex * (1.0 - country.ai_subsidy_rate)
-                          and self.u_adopt < m.hazard[c])
+                          and self.u_adopt < m.hazard[c] * self.threshold_share(country.ai_subsidy_rate))
+
+    def threshold_share(self, rate):
+        """F_i at subsidy rate s: the share of firms like this one whose payback threshold the step passes."""
+        spread, net = self.model.par["adoption_threshold_spread"], self.capex * (1.0 - rate)
+        if self.adopt_value <= 0:
+            return 0.0
+        if spread <= 0:
+            return 1.0 if self.adopt_value > net else 0.0
+        z = (math.log(self.adopt_value) - (math.log(net) if net > 0 else -math.inf)) / spread
+        return 0.5 * (1.0 + math.tanh(0.5 * z))
 
     def apply_adoption(self):
-        """A candidate adopts if its payback test still holds at the granted rate s̃_c; α_i ← α_i + Δ_i."""
-        self.adopts = self.candidate and self.adopt_value > self.capex * (1.0 - self.model.granted[self.location])
+        """A candidate adopts if u_i < λ_c·F_i(s̃_c) still holds at the granted rate s̃_c; α_i ← α_i + Δ_i."""
+        m = self.model
+        self.adopts = self.candidate and self.u_adopt < m.hazard[self.location] * self.threshold_share(
+            m.granted[self.location])
         if self.adopts:
             self.automation += self.adopt_step
 

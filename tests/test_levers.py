@@ -127,3 +127,19 @@ def test_the_robot_mapping_returns_the_density_it_was_seeded_with(baseline):
     for code in ("CHN", "KOR", "JPN", "USA", "DEU"):
         assert density[code] == pytest.approx(baseline.countries[code]["robot_density"], rel=1e-6), code
         assert stock[code] == pytest.approx(baseline.countries[code]["robot_stock"], rel=1e-6), code
+
+
+def test_the_threshold_spread_turns_the_hard_payback_test_into_a_share():
+    """F_i: half of the thresholds at break-even, 91% when a step pays twice over (σ_a = 0.3), none when
+    it saves nothing, and the hard test saving·H > net capex at σ_a = 0."""
+    from sim.model.adoption import threshold_share
+
+    value = np.array([-1.0, 0.0, 1.0, 2.0, 1.0, 1.0])
+    capex = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 4.0])
+    share = threshold_share(value, capex, np.zeros(6), 0.3)
+    np.testing.assert_allclose(share[:4], [0.0, 0.0, 0.5, 1.0 / (1.0 + 0.5 ** (1 / 0.3))])
+    assert share[4] == 1.0 and 0.0 < share[5] < 0.01
+    assert np.array_equal(threshold_share(value, capex, np.zeros(6), 0.0), (value > capex).astype(float))
+    # a subsidy lowers the net capex: more thresholds passed
+    assert (threshold_share(value, capex, np.full(6, 0.5), 0.3)[2:] >= share[2:]).all()
+    assert threshold_share(value, capex, np.full(6, 0.5), 0.3)[2] > share[2]

@@ -61,6 +61,25 @@ def step_economics(firms, costs, state, par) -> tuple[np.ndarray, np.ndarray, np
     return step, saving * horizon[loc], capex
 
 
+def threshold_share(value, capex, rate, spread):
+    """F_i = share of firms like i whose payback threshold the step passes at subsidy rate s::
+
+        F_i = 1 / (1 + (capex_i·(1 − s) / (saving_i·H_c))^(1/σ_a))     (0 if saving_i ≤ 0)
+
+    Firms' payback thresholds are spread around H_c: ln(threshold) is logistic with scale σ_a
+    (a probit/threshold diffusion model: David 1969, Davies 1979). σ_a → 0 is the hard test
+    saving_i·H_c > capex_i·(1 − s). Written as (1 + tanh(z/2))/2, z = ln(value/net)/σ_a, so that
+    extreme ratios cannot overflow.
+    """
+    net = capex * (1.0 - rate)
+    pays = value > 0
+    if spread <= 0.0:
+        return (pays & (value > net)).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (np.log(np.where(pays, value, 1.0)) - np.log(net)) / spread
+    return np.where(pays, 0.5 * (1.0 + np.tanh(0.5 * z)), 0.0)
+
+
 def payback_margins(firms, costs, state, par) -> np.ndarray:
     """Per country: the output-weighted mean of value/capex − 1 of the next step, without subsidy (where it is
     positive the step pays; how far below zero says how far automation is from paying)."""
@@ -83,13 +102,14 @@ def adopt(firms, costs, state, par, u) -> AdoptionResult:
         saving_i   = Δ_i · (e_c·ℓ_hc − κ(t)) · Q_i / φ_i                   per year
         capex_i    = Δ_i · X(t) · Q_i · (1 + λ_a·(1 − a_c))                acceptance: frictions
         H_c        = H_a · (1 + λ_m·m_c)                                  mission: patient capital
-        candidate  = saving_i·H_c > capex_i·(1 − s_c)  and  u_i < λ_c      (`hazard_rates`)
+        candidate  = u_i < λ_c · F_i(s_c)            (`hazard_rates`, `threshold_share`)
 
     Candidates apply for the subsidy at the announced rate s_c; the fund (under US$1 counts as 0)
     pays pro rata: requested_c = Σ_candidates s_c·capex_i, f_c = min(1, fund_c/requested_c), and the
-    rate paid is s̃_c = s_c·f_c (s_c·[fund_c ≥ 1] without requests). A candidate adopts if the payback
-    test still holds at s̃_c; spent_c = Σ_adopters s̃_c·capex_i ≤ fund_c. A rate without money to pay
-    it changes nothing: the adopters are those that pass at s̃_c = 0, and s̃_c feeds next year's p_c.
+    rate paid is s̃_c = s_c·f_c (s_c·[fund_c ≥ 1] without requests). A candidate adopts if
+    u_i < λ_c·F_i(s̃_c) still holds; spent_c = Σ_adopters s̃_c·capex_i ≤ fund_c. A rate without money
+    to pay it changes nothing: the adopters are those that pass at s̃_c = 0, and s̃_c feeds next
+    year's p_c.
     """
     n_countries = len(state)
     alpha = firms.automation
@@ -99,16 +119,18 @@ def adopt(firms, costs, state, par, u) -> AdoptionResult:
     loc = firms.location.astype(np.intp)          # one conversion for the look-ups below
     step, value, capex = step_economics(firms, costs, state, par)
     eligible = step > MIN_STEP * par["adoption_step"]  # not a rounding error's worth below α_max
-    candidate = eligible & (value > capex * (1.0 - subsidy_rate)[loc]) & (u < hazard[loc])
+    spread = par["adoption_threshold_spread"]
+    chance = hazard[loc]          # one uniform decides both: the hazard fires and the threshold is passed
+    candidate = eligible & (u < chance * threshold_share(value, capex, subsidy_rate[loc], spread))
     # country sums over the candidates only (the other terms are zeros)
     c_idx = np.flatnonzero(candidate)
-    c_loc, c_capex, c_value = loc[c_idx], capex[c_idx], value[c_idx]
+    c_loc, c_capex, c_value, c_chance = loc[c_idx], capex[c_idx], value[c_idx], chance[c_idx]
     requested = np.bincount(c_loc, subsidy_rate[c_loc] * c_capex, minlength=n_countries)
     fund = np.where(state.ai_fund < 1.0, 0.0, state.ai_fund)  # under a dollar pays nothing
     funded = np.where(requested > fund, fund / np.where(requested > 0, requested, 1.0) * RATION_SAFETY,
                       np.where(requested > 0, 1.0, (fund > 0).astype(float)))
     granted_rate = subsidy_rate * funded
-    granted = c_value > c_capex * (1.0 - granted_rate)[c_loc]
+    granted = u[c_idx] < c_chance * threshold_share(c_value, c_capex, granted_rate[c_loc], spread)
     spent = np.bincount(c_loc[granted], granted_rate[c_loc[granted]] * c_capex[granted], minlength=n_countries)
     adopters = np.zeros(len(alpha), dtype=bool)
     adopters[c_idx[granted]] = True

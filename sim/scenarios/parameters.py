@@ -131,6 +131,12 @@ MODEL_PARAMS: tuple[Param, ...] = (
     Param("payback_horizon", "float", "years", 4.0,
           "H_a: years of savings a firm without a mission weighs against the net capex of a step.",
           "assumption (industry payback thresholds of 2–5 years)", lo=0.0, hi=100.0, lo_open=True),
+    Param("adoption_threshold_spread", "float", "1", 0.3,
+          "σ_a: spread of firms' payback thresholds; ln(threshold) is logistic with scale σ_a around H_c "
+          "(0: every firm adopts exactly when saving·H_c > net capex).",
+          "assumption: threshold (probit) diffusion, David (1969), Davies (1979); 0.3 puts one standard "
+          "deviation of thresholds at ×/÷1.7, payback thresholds of about 2.3–7 years around H_a = 4 "
+          "(industry payback thresholds of 2–5 years)", lo=0.0, hi=5.0),
     Param("p0", "float", "1/year", 0.02, "Bass innovation coefficient.",
           CALIBRATED + "prior: Sultan, Farley & Lehmann (1990): 0.01–0.03", lo=0.0, hi=1.0),
     Param("q0", "float", "1/year", 0.4, "Bass imitation coefficient at coordination 0.",
