@@ -16,9 +16,10 @@ def add_parser(sub) -> None:
     # The options are added when the command is used (`build=`): their defaults come from sim.history,
     # which imports pandas and SciPy, and `factoryshift --help` must not wait for them.
     sub.add_parser(
-        "calibrate", help="fit behavioural parameters to observed shares up to a cutoff", build=_calibrate_options,
-        description="Fit the behavioural parameters (docs/validation.md) to the observed shares of world MVA from "
-                    "--from to --until by differential evolution over common-random-number replicates, and write "
+        "calibrate", help="fit behavioural parameters to observed patterns up to a cutoff", build=_calibrate_options,
+        description="Fit the behavioural parameters (docs/validation.md) to the observed patterns from --from to "
+                    "--until (shares of world MVA, European relocation rates, FDI destinations, wages and "
+                    "employment, robots) by differential evolution over common-random-number replicates, and write "
                     "them as a scenario overlay. No observation after --until is read.")
     sub.add_parser(
         "hindcast", help="run from the historical start and score the years after the cutoff", build=_hindcast_options,
@@ -34,12 +35,15 @@ def _calibrate_options(p) -> None:
 
     p.add_argument("--from", dest="start", type=int, default=history.FIRST_YEAR, help="first year (default 2005)")
     p.add_argument("--until", type=int, default=2015, help="last fitted year, the data cutoff (default 2015)")
-    p.add_argument("--seeds", type=int, help="replicate runs per evaluation (default 4; quick 1)")
-    p.add_argument("--firms", type=int, help="firms per run (default 3000; quick 500)")
+    p.add_argument("--seeds", type=int, help="replicate runs per evaluation (default "
+                   f"{fit.Settings.seeds}; quick {fit.Settings.quick().seeds})")
+    p.add_argument("--firms", type=int, help=f"firms per run (default {fit.Settings.firms}; quick {fit.Settings.quick().firms})")
     p.add_argument("--params", help="comma-separated parameters to fit (default "
-                                    f"{','.join(fit.DEFAULT_PARAMS)}; also: q0)")
-    p.add_argument("--maxiter", type=int, help="generations of the optimiser (default 40; quick 5)")
-    p.add_argument("--popsize", type=int, help="population per parameter (default 6; quick 4)")
+                                    f"{','.join(fit.DEFAULT_PARAMS)})")
+    p.add_argument("--maxiter", type=int, help="generations of the optimiser (default "
+                   f"{fit.Settings.maxiter}; quick {fit.Settings.quick().maxiter})")
+    p.add_argument("--popsize", type=int, help="population per parameter (default "
+                   f"{fit.Settings.popsize}; quick {fit.Settings.quick().popsize})")
     p.add_argument("--seed", type=inputs.seed, default=fit.Settings.seed,
                    help="seed of the optimiser and the replicates")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="local processes (default 2)")
