@@ -115,7 +115,7 @@ def test_no_peeking_fit_ignores_every_observation_after_the_cutoff(tmp_path, mon
 def test_fit_recovers_parameters_from_synthetic_data():
     """Shares made by the model itself with known θ and χ: the fit finds them again."""
     truth = {"theta": 6.0, "adjustment_speed": 0.5}
-    settings = fit.Settings(params=tuple(truth), terms=("shares",), seeds=1, firms=1000, popsize=8, maxiter=12,
+    settings = fit.Settings(params=tuple(truth), terms=("shares",), seeds=1, firms=600, popsize=6, maxiter=10,
                             until=2012)
     scenario, like = fit.prepared(settings)
     seeds = fit.replicate_seeds(settings.seed, settings.seeds)
@@ -138,7 +138,7 @@ def test_overlay_records_the_fit_and_loads_as_a_scenario(tmp_path):
     path.write_text(fit.overlay_text(result, "factoryshift calibrate --test"), encoding="utf-8")
     data = tomllib.loads(path.read_text())
     record = data["meta"]["calibration"]
-    assert (record["from"], record["until"], record["seeds"], record["firms"]) == (2005, 2015, 2, 2000)
+    assert (record["from"], record["until"], record["seeds"], record["firms"]) == (2005, 2015, 2, fit.Settings.firms)
     assert record["errors"] == {"shares": 0.4} and set(record["terms"]) == set(patterns.TERMS)
     assert record["objective_value"] == 1.234 and record["optimiser"].endswith("differential_evolution")
     assert record["bounds"]["theta"] == [fit.FIT["theta"].lo, fit.FIT["theta"].hi]

@@ -67,32 +67,41 @@ LOW_HIGH = {"mission": (0.0, 1.0), "coordination": (0.1, 0.9), "acceptance": (0.
             "ai_subsidy_rate": (0.0, 0.5), "literacy_program": (0.0, 0.03)}
 
 
-def korea_with(baseline, **levers):
-    over = {f"countries.KOR.{k}": v for k, v in levers.items()}
-    return small(baseline, end_year=2034, firms=800, **{"countries.KOR.ai_fund": math.inf, **over})
+#: The channels are tested in the US, where a step of automation barely pays in 2024 (output-weighted payback
+#: margin +0.10 at the calibrated values): mission and acceptance act on the payback threshold and matter most
+#: there. In Korea, where a step pays 4.5 times its net cost, they add < 0.001 of automation by 2034 (measured
+#: +0.0004 each; docs/scenarios.md).
+WHERE = "USA"
+
+
+def us_with(baseline, **levers):
+    over = {f"countries.{WHERE}.{k}": v for k, v in levers.items()}
+    return small(baseline, end_year=2034, firms=800, **{f"countries.{WHERE}.ai_fund": math.inf, **over})
 
 
 def automation(scenario, seeds=(1, 2)) -> float:
     values = []
     for seed in seeds:
         frame = FactoryShiftModel(scenario, seed=seed).run().recorder.countries()
-        values.append(float(frame.query("country == 'KOR' and year == 2034").automation.iloc[0]))
+        values.append(float(frame.query(f"country == '{WHERE}' and year == 2034").automation.iloc[0]))
     return float(np.mean(values))
 
 
 @pytest.mark.parametrize("a,b", list(itertools.combinations(CHANNELS, 2)))
 def test_swapping_two_channels_changes_the_results(baseline, a, b):
     """Give channel a the high level and b the low one, then the other way round: different runs."""
-    one = korea_with(baseline, **{a: LOW_HIGH[a][1], b: LOW_HIGH[b][0]})
-    two = korea_with(baseline, **{a: LOW_HIGH[a][0], b: LOW_HIGH[b][1]})
+    one = us_with(baseline, **{a: LOW_HIGH[a][1], b: LOW_HIGH[b][0]})
+    two = us_with(baseline, **{a: LOW_HIGH[a][0], b: LOW_HIGH[b][1]})
     assert countries_csv(one.with_overrides({"run.end_year": 2030})) != \
         countries_csv(two.with_overrides({"run.end_year": 2030}))
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_each_channel_raised_alone_raises_automation(baseline, channel):
+    """Measured (US automation in 2034, low → high, 2 seeds × 800 firms): mission +0.0067, coordination +0.034,
+    acceptance +0.0049, subsidy rate +0.029, literacy +0.069."""
     lo, hi = LOW_HIGH[channel]
-    low, high = automation(korea_with(baseline, **{channel: lo})), automation(korea_with(baseline, **{channel: hi}))
+    low, high = automation(us_with(baseline, **{channel: lo})), automation(us_with(baseline, **{channel: hi}))
     assert high > low + 0.002, (channel, low, high)
 
 

@@ -232,15 +232,17 @@ def profile(result: Fit, points: int = 9, scenario=None, obs=None) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def identification(table: pd.DataFrame, flat: float = 0.01) -> pd.DataFrame:
+def identification(table: pd.DataFrame, flat: float = 0.01, near: float = 0.05) -> pd.DataFrame:
     """Per parameter: the relative range of J along its profile and whether the fitted value sits at a bound
-    or the profile is flat (J varies by less than `flat` of its fitted value)."""
+    (within `near` of the range from it: the optimiser pushes against it) or the profile is flat (J varies by
+    less than `flat` of its fitted value)."""
     rows = []
     for name, group in table.groupby("parameter", sort=False):
         best = float(group.loc[group.fitted, "objective"].iloc[0])
         spread = float(group.objective.max() - group.objective.min()) / max(best, 1e-12)
         value = float(group.loc[group.fitted, "value"].iloc[0])
-        at_bound = np.isclose(value, FIT[name].lo) or np.isclose(value, FIT[name].hi)
+        margin = near * (FIT[name].hi - FIT[name].lo)
+        at_bound = value <= FIT[name].lo + margin or value >= FIT[name].hi - margin
         rows.append({"parameter": name, "fitted": value, "lo": FIT[name].lo, "hi": FIT[name].hi,
                      "objective_range_rel": spread, "flat": spread < flat, "at_bound": bool(at_bound)})
     return pd.DataFrame(rows)
