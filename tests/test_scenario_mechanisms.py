@@ -1,28 +1,22 @@
 """Lever directions between bundled scenarios, averaged over replicates with common seeds.
 
-These check that each scenario's levers push the way its story says (more AI adoption in
-the West raises the US share, a frozen AI race keeps automation gaps where they were,
-alignment helps India), not that the essay is right. Every comparison uses `compare`,
-so both scenarios see the same replicate seeds, and since firms draw from keyed random
-streams the paired differences stay small even where the scenarios diverge. Tolerances
-are stated per test; they were last checked with the calibrated parameters
-(scenarios/calibrated_2015.toml, copied into the baseline) against base seeds 1-5 and the
-default (20240101) at the settings below (1,500 firms, 8 replicates, 16 for India), where:
+These check that each scenario's levers push the way its story says where the model says they do, and
+record plainly where it does not (the model must be able to answer no). Every comparison uses `compare`,
+so both scenarios see the same replicate seeds. Measured with the v2 calibration
+(scenarios/calibrated_2015.toml, copied into the baseline) at the settings below (1,500 firms, 8
+replicates, 16 for India), paired differences mean (min..max over replicates):
 
-* the US gain in 2040 (west_reshoring_with_ai - west_reshoring) was +0.30 to +0.34 pp,
-  and at least +0.24 pp in every one of the 48 replicate pairs (before the calibration,
-  with lower trade costs and θ = 4: about +1 pp);
-* China's gain in 2040 from east_asia_ai_push was +1.09 to +1.13 pp, at least +0.92 pp
-  in every replicate pair;
-* the frozen CHN-USA automation gap (no_ai_race) stays where it was, while the baseline's
-  grows (see the test for the bounds);
-* Korea's cliff cost 0.04-0.05 pp in 2040 (before the calibration 0.19-0.33: with the
-  calibrated trade costs most of Korea's output serves its own market, so costs matter
-  less), and its AI push won back +0.17 to +0.21 pp;
-* India's gain in 2050 (global_south_aligned - global_south_relocation) is the weak one:
-  +0.07 to +0.09 pp at 16 replicates, with no negative replicate pair in the six base
-  seeds (coordination and acceptance act on imitation, which needs adopters India does
-  not yet have; see docs/scenarios.md); India's automation rose by +0.036 to +0.044.
+* Western AI (west_reshoring_with_ai − west_reshoring): US automation in 2040 +0.118 (+0.025..+0.174), but
+  the US share in 2040 −0.01 pp (−0.23..+0.26): **no share gain**. Automation is capped by the calibrated
+  α_max = 0.32 and shares adjust slowly (χ = 0.053 a year, at its lower bound): docs/scenarios.md;
+* East Asia's push: China's automation in 2040 +0.056 (+0.022..+0.075), its share +0.12 pp (−0.15..+0.30):
+  no reliable share gain by 2040;
+* the frozen CHN−USA automation gap (no_ai_race) drifts from −0.010 (2024) to −0.021 (2050) by composition,
+  while the baseline's grows to +0.017;
+* Korea's cliff raises Korea's wage in 2040 by US$9.06/h (+20%) and costs 0.21 pp of share by 2050
+  (−0.92..−0.005); Korea's AI push changes nothing (+0.004 pp in 2040): Korea's automation is at
+  α_max (0.3195) by 2040 with or without it;
+* India's gain in 2050 (global_south_aligned − global_south_relocation) is +0.21 pp at 16 replicates.
 """
 
 from __future__ import annotations
@@ -42,11 +36,11 @@ def paired(a: str, b: str, code: str, year: int, column: str = "production_share
     return at[a].mean(), at[b].mean(), at[b] - at[a]
 
 
-def test_western_ai_raises_us_share_2040():
-    base, with_ai, diff = paired("west_reshoring", "west_reshoring_with_ai", "USA", 2040)
-    print(f"USA 2040: west_reshoring {base:.4f}, with AI {with_ai:.4f}, diff per replicate {list(diff.round(4))}")
-    assert with_ai - base > 0.002  # at least +0.2 percentage points on average
-    assert (diff > 0).all()  # and a gain in every replicate pair
+def test_western_ai_raises_us_automation():
+    base, with_ai, diff = paired("west_reshoring", "west_reshoring_with_ai", "USA", 2040, "automation")
+    print(f"USA automation 2040: west_reshoring {base:.4f}, with AI {with_ai:.4f}, diff {list(diff.round(4))}")
+    assert with_ai - base > 0.05
+    assert (diff > 0).all()
 
 
 def test_no_ai_race_keeps_the_automation_gap():
@@ -59,8 +53,8 @@ def test_no_ai_race_keeps_the_automation_gap():
     frozen_2024, frozen_2050 = gap("no_ai_race", 2024), gap("no_ai_race", 2050)
     print(f"CHN-USA automation gap: 2024 {frozen_2024:.4f}, no_ai_race 2050 {frozen_2050:.4f}, "
           f"baseline 2050 {gap('baseline', 2050):.4f}")
-    assert frozen_2050 == pytest.approx(frozen_2024, abs=0.01)
-    assert gap("baseline", 2050) - gap("baseline", 2024) > 0.1  # the test can tell a race from none
+    assert frozen_2050 == pytest.approx(frozen_2024, abs=0.02)
+    assert gap("baseline", 2050) - gap("baseline", 2024) > 0.015  # the test can tell a race from none
     for code in ("CHN", "USA", "KOR", "DEU", "IND"):
         # composition alone moves a country's capacity-weighted automation a little (KOR most)
         assert abs(auto[("no_ai_race", 2050, code)] - auto[("no_ai_race", 2024, code)]) < 0.08, code
@@ -76,18 +70,19 @@ def test_alignment_helps_india():
     assert a1 > a0 + 0.02  # through adoption: India automates more
 
 
-def test_korean_ai_push_offsets_part_of_the_cliff():
-    cliff, push, _ = paired("korea_demographic_cliff", "korea_demographic_cliff_ai_push", "KOR", 2040)
-    base, _, _ = paired("baseline", "korea_demographic_cliff", "KOR", 2040)
-    print(f"KOR 2040: baseline {base:.4f}, cliff {cliff:.4f}, cliff + AI push {push:.4f}")
-    assert cliff < base  # a faster-shrinking workforce costs share
-    assert push > cliff + 0.001  # the AI push wins some back
+def test_korean_cliff_raises_wages_and_costs_share():
+    base, cliff, diff = paired("baseline", "korea_demographic_cliff", "KOR", 2040, "wage")
+    print(f"KOR wage 2040: baseline {base:.2f}, cliff {cliff:.2f}")
+    assert cliff > base * 1.1 and (diff > 0).all()
+    base, cliff, diff = paired("baseline", "korea_demographic_cliff", "KOR", 2050)
+    print(f"KOR 2050: baseline {base:.4f}, cliff {cliff:.4f}, diff {list(diff.round(4))}")
+    assert cliff < base - 0.001 and (diff < 0).all()
 
 
-def test_east_asia_push_raises_china_share():
-    base, push, diff = paired("baseline", "east_asia_ai_push", "CHN", 2040)
-    assert push > base + 0.005  # at least +0.5 percentage points on average
-    assert (diff > 0).all()  # and a gain in every replicate pair
+def test_east_asia_push_raises_china_automation():
+    base, push, diff = paired("baseline", "east_asia_ai_push", "CHN", 2040, "automation")
+    assert push > base + 0.02
+    assert (diff > 0).all()
 
 
 # ------------------------------------------------------------------ relocation and entry (Model v2)
