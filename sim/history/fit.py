@@ -92,7 +92,7 @@ class Settings:
     @classmethod
     def quick(cls, **kw) -> Settings:
         """A fit that finishes in well under a minute (tests, trying things out)."""
-        return cls(**{"seeds": 1, "firms": 300, "popsize": 2, "maxiter": 2, **kw})
+        return cls(**{"seeds": 1, "firms": 200, "popsize": 2, "maxiter": 1, **kw})
 
 
 @dataclass
