@@ -3,7 +3,7 @@
 Runs the baseline in this checkout and in another one (`--other`, e.g. a worktree of the
 commit before Model v2), alternating the two so that machine load hits both alike. Every run
 is a fresh subprocess whose `sys.path` starts with its checkout. Prints per size the median
-wall time (construction + steps) and µs per firm-year of each version, their ratio, and the
+time of the steps (construction apart: it is printed separately) and µs per firm-year of each version, their ratio, and the
 marginal cost per firm-year between the two smallest sizes given.
 
     git worktree add /tmp/v1 9cf93ec            # the commit before Model v2
@@ -31,10 +31,13 @@ from sim import FactoryShiftModel, load_scenario
 firms = int(sys.argv[2])
 scenario = load_scenario("baseline")
 t0 = time.perf_counter()
-model = FactoryShiftModel(scenario, firms=firms).run()
-wall = time.perf_counter() - t0
+model = FactoryShiftModel(scenario, firms=firms)
+t1 = time.perf_counter()
+model.run()
+t2 = time.perf_counter()
 per_year = model.recorder.countries().groupby("year").firms.sum()
-print(json.dumps({"wall": wall, "firm_years": int(per_year.loc[model.start_year:model.year - 1].sum())}))
+print(json.dumps({"wall": t2 - t1, "setup": t1 - t0,
+                  "firm_years": int(per_year.loc[model.start_year:model.year - 1].sum())}))
 """
 
 
@@ -52,19 +55,22 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     versions = {"this": HERE, "other": args.other.resolve()}
     medians: dict[tuple[str, int], tuple[float, int]] = {}
-    print(f"{'firms':>8} {'version':>6} {'median s':>9} {'µs/firm-year':>13} {'firm-years':>11}")
+    print(f"{'firms':>8} {'version':>6} {'steps s':>9} {'µs/firm-year':>13} {'firm-years':>11} {'set-up s':>9}")
     for n in args.sizes:
         walls: dict[str, list[float]] = {v: [] for v in versions}
+        setups: dict[str, list[float]] = {v: [] for v in versions}
         years: dict[str, int] = {}
         for _ in range(args.repeats):
             for name, path in versions.items():   # alternate: the same load for both
                 r = run_child(path, n)
                 walls[name].append(r["wall"])
+                setups[name].append(r["setup"])
                 years[name] = r["firm_years"]
         for name in versions:
             med = statistics.median(walls[name])
             medians[(name, n)] = (med, years[name])
-            print(f"{n:>8,} {name:>6} {med:>9.3f} {1e6 * med / years[name]:>13.3f} {years[name]:>11,}")
+            print(f"{n:>8,} {name:>6} {med:>9.3f} {1e6 * med / years[name]:>13.3f} {years[name]:>11,} "
+                  f"{statistics.median(setups[name]):>9.3f}")
         this, other = (medians[(v, n)][0] / medians[(v, n)][1] for v in ("this", "other"))
         print(f"{n:>8,}  ratio this/other per firm-year: {this / other:.2f}")
     if len(args.sizes) >= 2:

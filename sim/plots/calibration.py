@@ -11,10 +11,7 @@ from sim.plots import style
 def profiles(table, path: str | Path) -> Path:
     """One small panel per fitted parameter: J at each profiled value, the fitted value starred."""
     names = list(dict.fromkeys(table["parameter"]))
-    cols = 4
-    rows = -(-len(names) // cols)
-    fig = style.figure(3.2 * cols, 2.4 * rows + 0.6)
-    axes = fig.subplots(rows, cols, squeeze=False)
+    fig, axes = style.panel_grid(len(names), 4, 3.2, 2.4)
     for ax, name in zip(axes.flat, names):
         part = table[table.parameter == name].sort_values("value")
         ax.plot(part.value, part.objective, marker="o", ms=3, color="tab:blue")
@@ -23,8 +20,6 @@ def profiles(table, path: str | Path) -> Path:
         ax.set_yscale("log")
         ax.set_title(name, fontsize=9)
         ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(names):]:
-        ax.axis("off")
-    fig.suptitle("Calibration objective J (log scale) along each parameter, the others at their fitted values "
-                 "(★ fitted)", fontsize=10)
+    style.finish_grid(fig, axes, len(names), "Calibration objective J (log scale) along each parameter, the others "
+                      "at their fitted values (★ fitted)", fontsize=10, legend=False)
     return style.save(fig, path)

@@ -13,10 +13,7 @@ from sim.plots import style
 def hindcast(table, until: int, path: str | Path) -> Path:
     """Per country: observed share, the model's mean and 5–95% band, the naive forecasts, the cutoff."""
     codes = list(dict.fromkeys(table["country"]))
-    cols = 4
-    rows = -(-len(codes) // cols)
-    fig = style.figure(4 * cols, 2.9 * rows + 0.5)
-    axes = fig.subplots(rows, cols, squeeze=False)
+    fig, axes = style.panel_grid(len(codes), 4, 4, 2.9)
     for ax, code in zip(axes.flat, codes):
         t = table[table["country"] == code]
         years = t["year"].to_numpy()
@@ -36,11 +33,8 @@ def hindcast(table, until: int, path: str | Path) -> Path:
         ax.axvline(until + 0.5, color="tab:red", lw=1, alpha=0.7)
         ax.set_title(code, fontsize=10)
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=5))
-    for ax in list(axes.flat)[len(codes):]:
-        ax.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    style.legend_below(fig, handles, labels)
-    fig.suptitle(f"Share of world MVA (%): hindcast fitted to ≤ {until} (red line), tested after", fontsize=12)
+    style.finish_grid(fig, axes, len(codes), f"Share of world MVA (%): hindcast fitted to ≤ {until} (red line), "
+                      "tested after")
     return style.save(fig, path)
 
 
@@ -49,10 +43,7 @@ def automation_hindcast(table, until: int, path: str | Path) -> Path:
     """Per country with IFR figures: robot density observed, the model's mean and 5–95% band, the naive
     forecasts after the cutoff (log scale)."""
     codes = [c for c in dict.fromkeys(table["country"]) if table[table.country == c].observed_density.notna().any()]
-    cols = 3
-    rows = max(1, -(-len(codes) // cols))
-    fig = style.figure(4 * cols, 2.9 * rows + 0.5)
-    axes = fig.subplots(rows, cols, squeeze=False)
+    fig, axes = style.panel_grid(len(codes), 3, 4, 2.9)
     for ax, code in zip(axes.flat, codes):
         t = table[table.country == code]
         years = t.year.to_numpy()
@@ -67,10 +58,6 @@ def automation_hindcast(table, until: int, path: str | Path) -> Path:
         ax.set_yscale("log")
         ax.set_title(code, fontsize=10)
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=5))
-    for ax in list(axes.flat)[len(codes):]:
-        ax.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    style.legend_below(fig, handles, labels)
-    fig.suptitle(f"Robot density (robots per 10,000 manufacturing employees): fitted to ≤ {until} (red line)",
-                 fontsize=12)
+    style.finish_grid(fig, axes, len(codes), "Robot density (robots per 10,000 manufacturing employees): fitted to "
+                      f"≤ {until} (red line)")
     return style.save(fig, path)

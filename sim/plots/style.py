@@ -117,6 +117,22 @@ def figure(width: float, height: float, *, layout: str | None = "constrained") -
     return fig
 
 
+def panel_grid(n: int, cols: int, width: float, height: float):
+    """A figure of `n` small panels, `cols` per row, each `width` × `height` inches; the axes in reading order."""
+    rows = max(1, -(-n // cols))
+    fig = figure(width * cols, height * rows + 0.5)
+    return fig, fig.subplots(rows, cols, squeeze=False)
+
+
+def finish_grid(fig: Figure, axes, n: int, title: str, fontsize: float = 12, legend: bool = True) -> None:
+    """Hide the panels after the first `n`, put the first panel's legend below and the title above."""
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    if legend:
+        legend_below(fig, *axes.flat[0].get_legend_handles_labels())
+    fig.suptitle(title, fontsize=fontsize)
+
+
 def styled(fn):
     """Run a figure-building function under `RC`, so every artist it creates has the house fonts."""
     def wrapper(*args, **kwargs):
