@@ -184,7 +184,7 @@ def test_analysis_on_a_full_disk_or_killed_keeps_the_previous_analysis(tmp_path)
 def test_warnings_never_reach_the_user(tmp_path):
     """Parameters at the ends of their ranges used to print numpy's RuntimeWarnings; now stderr is empty."""
     scenario = tmp_path / "edge.toml"
-    scenario.write_text('extends = "baseline"\n[model]\nentry_cost_sharpness = 1000.0\nai_capex_per_output = 100.0\n'
+    scenario.write_text('extends = "baseline"\n[model]\nrelocation_sharpness = 1000.0\nai_capex_per_output = 100.0\n'
                         "payback_horizon = 100.0\n")
     proc = subprocess.run([*RUN, str(scenario), "--out", str(tmp_path / "e")], cwd=ROOT, capture_output=True,
                           text=True)

@@ -74,9 +74,9 @@ LOW_HIGH = {"mission": (0.0, 1.0), "coordination": (0.1, 0.9), "acceptance": (0.
 WHERE = "USA"
 
 
-def us_with(baseline, **levers):
-    over = {f"countries.{WHERE}.{k}": v for k, v in levers.items()}
-    return small(baseline, end_year=2034, firms=800, **{f"countries.{WHERE}.ai_fund": math.inf, **over})
+def us_with(baseline, where=WHERE, **levers):
+    over = {f"countries.{where}.{k}": v for k, v in levers.items()}
+    return small(baseline, end_year=2034, firms=800, **{f"countries.{where}.ai_fund": math.inf, **over})
 
 
 def automation(scenario, seeds=(1, 2)) -> float:
@@ -89,11 +89,13 @@ def automation(scenario, seeds=(1, 2)) -> float:
 
 @pytest.mark.parametrize("a,b", list(itertools.combinations(CHANNELS, 2)))
 def test_swapping_two_channels_changes_the_results(baseline, a, b):
-    """Give channel a the high level and b the low one, then the other way round: different runs."""
-    one = us_with(baseline, **{a: LOW_HIGH[a][1], b: LOW_HIGH[b][0]})
-    two = us_with(baseline, **{a: LOW_HIGH[a][0], b: LOW_HIGH[b][1]})
-    assert countries_csv(one.with_overrides({"run.end_year": 2030})) != \
-        countries_csv(two.with_overrides({"run.end_year": 2030}))
+    """Give channel a the high level and b the low one, then the other way round: different runs. In China,
+    where a step pays about twice its net cost (margin +1.09 in 2024), so that the payback thresholds are not
+    all passed or all failed: in the US the swap of mission and acceptance happens to leave every adoption as
+    it was (measured), because US firms' steps either lose money or pay many times over."""
+    one = us_with(baseline, "CHN", **{a: LOW_HIGH[a][1], b: LOW_HIGH[b][0]})
+    two = us_with(baseline, "CHN", **{a: LOW_HIGH[a][0], b: LOW_HIGH[b][1]})
+    assert countries_csv(one) != countries_csv(two)
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
