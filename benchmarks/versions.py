@@ -3,8 +3,8 @@
 Runs the baseline in this checkout and in another one (`--other`, e.g. a worktree of the
 commit before Model v2), alternating the two so that machine load hits both alike. Every run
 is a fresh subprocess whose `sys.path` starts with its checkout. Prints per size the median
-time of the steps (construction apart: it is printed separately) and µs per firm-year of each version, their ratio, and the
-marginal cost per firm-year between the two smallest sizes given.
+time of the steps (construction apart: it is printed separately) and µs per firm-year of each
+version, their ratio, and the marginal cost per firm-year between the two smallest sizes given.
 
     git worktree add /tmp/v1 9cf93ec            # the commit before Model v2
     .venv/bin/python benchmarks/versions.py --other /tmp/v1 [--sizes 10000 100000] [--repeats 5]

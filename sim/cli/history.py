@@ -37,7 +37,8 @@ def _calibrate_options(p) -> None:
     p.add_argument("--until", type=int, default=2015, help="last fitted year, the data cutoff (default 2015)")
     p.add_argument("--seeds", type=int, help="replicate runs per evaluation (default "
                    f"{fit.Settings.seeds}; quick {fit.Settings.quick().seeds})")
-    p.add_argument("--firms", type=int, help=f"firms per run (default {fit.Settings.firms}; quick {fit.Settings.quick().firms})")
+    p.add_argument("--firms", type=int,
+                   help=f"firms per run (default {fit.Settings.firms}; quick {fit.Settings.quick().firms})")
     p.add_argument("--params", help="comma-separated parameters to fit (default "
                                     f"{','.join(fit.DEFAULT_PARAMS)})")
     p.add_argument("--maxiter", type=int, help="generations of the optimiser (default "

@@ -44,7 +44,7 @@ class NumericalBug(RuntimeError):
 def check(model) -> None:
     """Raise at the first non-finite per-country value recorded since the last call, or in the state,
     or when the firm population has outgrown what the run was sized for."""
-    from sim.model.turnover import target_firm_count   # here: turnover imports this module
+    from sim.model.turnover import target_firm_count  # here: turnover imports this module
 
     # the demand-implied target, not the population: entry filters can keep the population just under the cap
     # while the target runs away
