@@ -105,6 +105,7 @@ def calibrate(firms, state, par, draws, start_draws: Draws0, n0: int) -> tuple[S
         quality, rel = calibrate_quality(f, uc, costs, demand, quality)
         if selection_round == SELECTION_ROUNDS - 1 or not raise_to_break_even(f, uc, rel, costs.capital, par):
             break
+        normalise_productivity(f, n)
     # the selection done, the start solved to the full tolerance: shares and output from these very costs
     costs, uc, scale = solve_start(f, state, par, size, start_draws.automation_spread, scale, TOLERANCE)
     quality, _ = calibrate_quality(f, uc, costs, demand, quality)
@@ -229,6 +230,16 @@ def calibrate_quality(firms, uc, costs, demand, quality, tol=1e-10, max_iter=200
     else:                           # out of passes: the prices at the ξ returned
         rel, _ = market.relative_prices(f, uc, quality, costs, demand)
     return quality, rel
+
+
+def normalise_productivity(firms, n) -> None:
+    """φ_i ← φ_i / φ̄_h with φ̄_h = Σ Q_i / Σ (Q_i/φ_i) over the firms headquartered in h: firm efficiency keeps
+    its spread but not its level, which belongs to A_h (re-solved from employment next)."""
+    f = firms
+    total = market.country_sums(f.home, f.output, n)
+    hours = market.country_sums(f.home, f.output / f.productivity, n)
+    level = np.divide(total, hours, out=np.ones(n), where=hours > 0)
+    f.productivity = f.productivity / level[f.home]
 
 
 def raise_to_break_even(firms, uc, rel, capital, par) -> bool:
