@@ -79,12 +79,15 @@ def test_ctrl_c_says_what_is_kept_and_how_to_resume(tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--executor", "serial", "--quiet",
            "--no-analyze"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a shell's background job ignores SIGINT and its children inherit that: restore the default in the child,
+    # so that Python installs its handler whatever launched the tests
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list((out / "runs").glob("*.parquet"))) < 1:
         time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
+    stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     kept = len(list((out / "runs").glob("*.parquet")))
     assert 1 <= kept < 400
