@@ -913,6 +913,7 @@ class ReferenceModel(mesa.Model):
             self._calibrate_quality()
             if selection_round == SELECTION_ROUNDS - 1 or not self._raise_to_break_even():
                 break
+            self._normalise_productivity()
         scale = self._solve_start(size, spread, scale, TOLERANCE)     # the full tolerance at the end
         self._calibrate_quality()
         for c, k in zip(C, scale):
@@ -1111,6 +1112,18 @@ class ReferenceModel(mesa.Model):
             f.productivity = max(cutoff, lognormal_mean_one(sigma, _NORMAL.inv_cdf(quantile)))
         self.start_lifted += len(lifted)
         return bool(lifted)
+
+    def _normalise_productivity(self):
+        """`setup.normalise_productivity`: φ_i ← φ_i/φ̄_h, φ̄_h = Σ Q_i / Σ (Q_i/φ_i) over the firms headquartered
+        in h (all decided before any change)."""
+        n = len(self.countries)
+        total, hours = [0.0] * n, [0.0] * n
+        for f in self.firms:
+            total[f.home] += f.output
+            hours[f.home] += f.output / f.productivity
+        level = [t / h if h > 0 else 1.0 for t, h in zip(total, hours)]
+        for f in self.firms:
+            f.productivity = f.productivity / level[f.home]
 
     # ------------------------------------------------------------------ the step
     def _advance(self):
