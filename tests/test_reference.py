@@ -107,6 +107,7 @@ OVERRIDES = {
     "countries.USA.ai_subsidy_rate": 0.3,
     "countries.USA.ai_fund": math.inf,         # uncapped
     "countries.USA.reshoring_incentive": 0.6,
+    "countries.IND.reshoring_incentive": 0.4,
     "countries.MEX.reshoring_incentive": 0.5,
     "countries.MEX.reshoring_home_only": True,
     "countries.XEU.reshoring_incentive": 0.5,
