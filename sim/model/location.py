@@ -97,13 +97,16 @@ def location_values(costs, state, par, home, cur, alpha, access, phi=1.0, incent
     return value
 
 
+def logit_weights(value, beta) -> np.ndarray:
+    """exp(β_r·V_j) per column of `value` (countries × deciders), shifted by the column's best so it cannot
+    overflow."""
+    return np.exp(beta * (value - value.max(axis=0)))
+
+
 def choose(value, cur, u, beta) -> np.ndarray:
     """Logit pick P(j) ∝ exp(β_r·V_j) by inverse CDF from uniforms `u`; the decider moves to its pick only
     if V_pick > 0, else it stays at `cur`. Returns the chosen location of every decider."""
-    weight = np.exp(beta * (value - value.max(axis=0)))
-    cdf = weight                                   # cumulative sum over countries, in place
-    for k in range(1, len(cdf)):
-        cdf[k] += cdf[k - 1]
+    cdf = np.cumsum(logit_weights(value, beta), axis=0)
     pick = np.minimum((cdf < u * cdf[-1]).sum(axis=0), len(cdf) - 1)
     worth = value[pick, np.arange(len(cur))] > 0
     return np.where(worth, pick, cur)
@@ -170,7 +173,7 @@ def entry_table(costs, state, par, automation, access) -> np.ndarray:
     hq = np.arange(n)
     value = location_values(costs, state, par, hq, hq, np.repeat(automation[:, None], n, axis=1), access,
                             incentive=False)
-    weight = np.exp(par["relocation_sharpness"] * (value - value.max(axis=0)))
+    weight = logit_weights(value, par["relocation_sharpness"])
     prob = (weight / weight.sum(axis=0)).T                              # h × j
     worth = value.T > 0
     stay = np.where(worth, 0.0, prob).sum(axis=1)

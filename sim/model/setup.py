@@ -138,8 +138,9 @@ def solve_start(firms, state, par, size, spread, scale, tolerance) -> tuple[Cost
         before = (state.productivity.copy(), mean_automation(f.automation, f.capacity, f.location, n),
                   state.capital_cost.copy())
         match_employment(f, state, par)
-        robots.start_automation(f, Costs.of(state, par, 0), state, par, spread)
-        state.capital_cost = value_added_balance(f, Costs.of(state, par, 0), n)
+        matched = Costs.of(state, par, 0)        # at the new A_c; setting automation leaves them as they are
+        robots.start_automation(f, matched, state, par, spread)
+        state.capital_cost = value_added_balance(f, matched, n)
         after = (state.productivity, mean_automation(f.automation, f.capacity, f.location, n), state.capital_cost)
         if not any(_moved(a, b, tolerance) for a, b in zip(before, after)):
             break
