@@ -625,7 +625,7 @@ class ReferenceModel(mesa.Model):
 
             uc_hj     = ((1 − α_j·e_j)·ℓ_hj + α_j·κ(t))/φ + r_h         (α_j: its automation at j)
             Π_j/Π_cur = (uc_hj/uc_h,cur)^(−θ)·MA_hj/MA_h,cur
-            V_j       = H_r·(Π_j/Π_cur − 1)/θ − M·(1 − I_j·elig_hj),   V_cur = 0
+            V_j       = H_r·ln(Π_j/Π_cur)/θ − M·(1 − I_j·elig_hj),   V_cur = 0
 
         elig_hj = [h = j] where j limits its incentive to its own firms, else 1; I_j = 0 without
         `incentive` (entrants). Costs at next year's wage, MA this year's.
@@ -639,10 +639,11 @@ class ReferenceModel(mesa.Model):
             if j == cur:
                 value.append(0.0)
                 continue
-            gain = (uc[j] / uc[cur]) ** (-theta) * access[j] / access[cur]
+            reach = access[j] / access[cur]
+            log_gain = (math.log(reach) / theta if reach > 0 else -math.inf) - math.log(uc[j] / uc[cur])
             qualifies = incentive and (not C[j].reshoring_home_only or home == j)
             fee = p["relocation_cost"] * (1.0 - C[j].reshoring_incentive if qualifies else 1.0)
-            value.append(p["relocation_horizon"] * (gain - 1.0) / theta - fee)
+            value.append(p["relocation_horizon"] * log_gain - fee)
         return value
 
     def _relocate(self, supply: list[float]) -> dict:

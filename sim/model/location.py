@@ -69,10 +69,15 @@ def location_values(costs, state, par, home, cur, alpha, access, phi=1.0, incent
 
         uc_hj   = ((1 − α·e_j)·ℓ_hj + α·κ(t))/φ + r_h
         Π_j/Π_cur = (uc_hj/uc_h,cur)^(−θ) · MA_hj/MA_h,cur                expected profit, relative
-        V_j     = H_r·(Π_j/Π_cur − 1)/θ − M·(1 − I_j·elig_hj)·[j ≠ cur]
+        V_j     = H_r·ln(Π_j/Π_cur)/θ − M·(1 − I_j·elig_hj)·[j ≠ cur]
+                = H_r·(−ln(uc_hj/uc_h,cur) + ln(MA_hj/MA_h,cur)/θ) − M·(…)
 
-    (Π_j/Π_cur − 1)/θ is the yearly profit gain in units of output (CES: profit = sales/θ; for a
-    small cost cut x it is x), H_r years of it are weighed against the move cost M. `alpha` is the
+    ln(Π_j/Π_cur)/θ is the profit gain in its cost equivalent: the relative cost cut that would
+    earn it at the current location (for a small cut x it is x), H_r years of it weighed against
+    the move cost M. The location choice is a conditional logit in log profit (Head & Mayer 2004;
+    Head, Ries & Swenson 1995): with the profit ratio itself, (Π_j/Π_cur − 1)/θ, a 30% cheaper
+    location is worth 0.7^(−θ) ≈ 17 times the profit at θ = 8, and every reviewing firm of a
+    high-wage country would leave whatever it pays to move. `alpha` is the
     deciders' automation (n,) or, for entrants, a C × n table (the automation they would have at
     each j); `access` the MA table of `market_access`. elig_hj = 1 unless j limits its incentive to
     firms headquartered there; with `incentive` false (entrants: the reshoring incentive pays firms
@@ -89,10 +94,11 @@ def location_values(costs, state, par, home, cur, alpha, access, phi=1.0, incent
     cols = np.arange(len(home))
     here = access[home, cur][None, :]
     reach = np.divide(access[home[None, :], j], here, out=np.zeros_like(uc), where=here > 0)   # no access: no gain
-    gain = (uc / uc[cur, cols]) ** (-theta) * reach
+    with np.errstate(divide="ignore"):          # no access at j: ln 0 = −∞, never chosen
+        log_gain = np.log(reach) / theta - np.log(uc / uc[cur, cols])
     qualifies = incentive & (~state.reshoring_home_only[:, None] | (home[None, :] == j))
     fee = par["relocation_cost"] * np.where(qualifies, 1.0 - state.reshoring_incentive[:, None], 1.0)
-    value = par["relocation_horizon"] * (gain - 1.0) / theta - fee
+    value = par["relocation_horizon"] * log_gain - fee
     value[cur, cols] = 0.0
     return value
 

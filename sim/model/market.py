@@ -186,35 +186,54 @@ def normalise_columns(pi):
     return pi
 
 
-def calibrate_capacity(g_unit, pair, weight, demand, target, initial=None, tol=1e-13, max_iter=10_000):
-    """Capacity scale K_c of the firms producing in c such that start-year production shares equal `target`.
+def calibrate_capacity(g_unit, pair, weight, demand, target, group_of_pair, initial=None, tol=1e-13,
+                       max_iter=10_000):
+    """Capacity scale K_g of every group g of firms such that start-year production shares equal `target`.
 
-    With k_i = K_c·k̃_i for the firms at c and G_hc = Σ_{i∈(h,c)} k̃_i·uc_i^(−θ), the share of location c is
-    S_c(K) = Σ_m D_m · K_c·Σ_h G_hc·W_{hc,m}^(−θ) / Σ_c' K_c'·Σ_h G_hc'·W_{hc',m}^(−θ) / Σ_m D_m. Each K_c
-    scales only its own location, and the root of g(x) = log(target/S(K)), x = log K, is found from
-    `initial` (e.g. the last solution) by `secant_step` (the plain step K ← K·target/S(K) crawls when
-    home bias is strong). K is returned scaled to max K_c = 1. K_c plays the role of the Eaton–Kortum
-    technology level at the start; a firm keeps its capacity wherever it later produces, and entrants
-    headquartered in h draw theirs with K_h (a property of where they come from, not of where they go).
+    A group is a set of (headquarters, location) pairs (`group_of_pair`, C² entries): the start uses
+    two per location c, the firms of c's own headquarters and the foreign-owned ones
+    (`ownership_groups`). With k_i = K_g·k̃_i for the firms of g and G_hc = Σ_{i∈(h,c)} k̃_i·uc_i^(−θ),
+    the share of group g is S_g(K) = Σ_m D_m · K_g·Σ_{(h,c)∈g} G_hc·W_{hc,m}^(−θ) / Σ_g' K_g'·(…) / Σ_m D_m.
+    Each K_g scales only its own group, and the root of f(x) = log(target/S(K)), x = log K, is found
+    from `initial` (e.g. the last solution) by `secant_step` (the plain step K ← K·target/S(K) crawls
+    when home bias is strong). K is returned scaled to max K_g = 1. K_g plays the role of the
+    Eaton–Kortum technology level at the start; a firm keeps its capacity wherever it later produces,
+    and entrants headquartered in h draw theirs with the K of h's own firms (a property of where they
+    come from, not of where they go).
     """
-    n = len(target)
-    w = weight.reshape(n, n, -1)
-    by_location = np.einsum("hc,hcm->cm", country_sums(pair, g_unit, n * n).reshape(n, n), w)     # C × M
-    active = (target > 0) & (by_location.sum(axis=1) > 0)
-    x = np.log(np.where(active, 1.0 if initial is None else np.maximum(initial, 1e-300), 1.0))
+    by_pair = country_sums(pair, g_unit, len(group_of_pair))[:, None] * weight                   # C² × M
+    by_group = np.zeros((len(target), weight.shape[1]))
+    np.add.at(by_group, group_of_pair, by_pair)
+    active = (target > 0) & (by_group.sum(axis=1) > 0)
+    known = active if initial is None else active & (initial > 0)     # a group new since `initial` starts at 1
+    x = np.log(np.where(known, 1.0 if initial is None else initial, 1.0))
     last = None
     for _ in range(max_iter):
         scale = np.where(active, np.exp(x - x[active].max()), 0.0)
-        spend = scale[:, None] * by_location
+        spend = scale[:, None] * by_group
         share = (spend / spend.sum(axis=0)) @ demand / demand.sum()
         if np.max(np.abs(share - target)) < tol:
             break
         # a share that underflowed to 0 must pull its scale up, not trap it at 0
-        g = np.where(active, np.log(np.where(active, target, 1.0) / np.maximum(share, 1e-300)), 0.0)
-        step = secant_step(x, g, last)
-        last = (x, g)
+        f = np.where(active, np.log(np.where(active, target, 1.0) / np.maximum(share, 1e-300)), 0.0)
+        step = secant_step(x, f, last)
+        last = (x, f)
         x = x + step
     return scale
+
+
+def ownership_groups(home, location, foreign_share, n):
+    """The start's capacity groups: g = c for the firms of c's own headquarters producing at c, g = C + c for
+    the foreign-owned firms at c; `group_of_pair` (C², pair h·C + c → its group), every firm's group, and
+    the target share of each group: S_c·(1 − f_c) and S_c·f_c with f_c the foreign-owned share of c's output
+    (`foreign_share`, 0 where no foreign-owned firm produces at c), given S_c = 1 (scaled by the caller)."""
+    h, c = np.divmod(np.arange(n * n), n)
+    group_of_pair = c + n * (h != c)
+    home, location = np.asarray(home, dtype=np.intp), np.asarray(location, dtype=np.intp)
+    group = location + n * (home != location)
+    has_foreign = np.bincount(location[home != location], minlength=n) > 0
+    f = np.where(has_foreign, foreign_share, 0.0)
+    return group_of_pair, group, np.concatenate([1.0 - f, f])
 
 
 def secant_step(x: np.ndarray, g: np.ndarray, last) -> np.ndarray:
@@ -274,7 +293,7 @@ def relative_prices(firms, uc, quality, costs, demand) -> tuple[np.ndarray, np.n
     and the markets' price levels P̄_m."""
     pair = pair_index(firms.home, firms.location, costs.n)
     uc_q = uc / quality[firms.home]
-    level = market_price_levels(firms.pi, uc_q, pair, costs.price_factor)
+    level = market_price_levels(firms.pi, uc, pair, costs.price_factor)
     return relative_price(uc_q, firms.pi, pair, firms.home, demand, firms.output, costs.price_factor, level,
                           scratch=firms.scratch()), level
 

@@ -116,7 +116,7 @@ def calibrate(firms, state, par, draws, start_draws: Draws0, n0: int) -> tuple[S
                                       where=state.working_age * boost > 0)
     state.robot_coverage = robots.coverage(state, employed)
     state.robot_stock = robots.stock(f, costs, state, par)
-    return Start(scale, quality, n0, demand.sum()), costs, uc
+    return Start(scale[:n], quality, n0, demand.sum()), costs, uc
 
 
 def solve_start(firms, state, par, size, spread, scale, tolerance) -> tuple[Costs, np.ndarray, np.ndarray]:
@@ -130,9 +130,11 @@ def solve_start(firms, state, par, size, spread, scale, tolerance) -> tuple[Cost
         costs = Costs.of(state, par, 0)
         uc = costs.unit_cost(f.automation, f.productivity, f.home, f.location)
         pair = pair_index(f.home, f.location, n)
+        group_of_pair, group, split = market.ownership_groups(f.home, f.location, state.foreign_share, n)
         scale = market.calibrate_capacity(market.allocation_weights(size, uc, par["theta"]), pair, costs.weight,
-                                          demand, state.mva_share, initial=scale)
-        f.capacity = size * scale[f.location]
+                                          demand, np.tile(state.mva_share, 2) * split, group_of_pair,
+                                          initial=scale)
+        f.capacity = size * scale[group]
         f.pi = market.target_shares(market.allocation_weights(f.capacity, uc, par["theta"]), pair, costs.weight)
         f.output = f.pi @ demand
         before = (state.productivity.copy(), mean_automation(f.automation, f.capacity, f.location, n),
