@@ -680,13 +680,12 @@ class ReferenceModel(mesa.Model):
 
     # ------------------------------------------------------------------ 7.6 loss test, exit and entry
     def _price_levels(self) -> list[float]:
-        """P̄_m = Σ_i π_im·uc_i·W_{hc,m}/ξ_h (`market.market_price_levels`) at this year's costs."""
+        """P̄_m = Σ_i π_im·uc_i·W_{hc,m} (`market.market_price_levels`) at this year's costs."""
         level = [0.0] * self.n
         for f in self.firms:
-            uc_q = f.uc / self.countries[f.home].quality
             w = self.costs.price_factor[f.home][f.location]
             for k in self.markets:
-                level[k] += f.pi[k] * uc_q * w[k]
+                level[k] += f.pi[k] * f.uc * w[k]
         return level
 
     def _relative_prices(self) -> list[float]:
@@ -917,7 +916,7 @@ class ReferenceModel(mesa.Model):
             self._normalise_productivity()
         scale = self._solve_start(size, spread, scale, TOLERANCE)     # the full tolerance at the end
         self._calibrate_quality()
-        for c, k in zip(C, scale):
+        for c, k in zip(C, scale):          # the first C groups: each country's own firms at home
             c.capacity_scale = k
         self._relative_prices()
         for f, u in zip(self.firms, self.draws.uniform(len(self.firms))):
@@ -945,7 +944,7 @@ class ReferenceModel(mesa.Model):
             g_unit = [k * f.uc ** (-theta) for f, k in zip(self.firms, size)]
             scale = self._calibrate_capacity(g_unit, scale)
             for f, k in zip(self.firms, size):
-                f.capacity = k * scale[f.location]
+                f.capacity = k * scale[self._group(f)]
             self._share_denominators()
             self._visit("take_target_shares")
             before = [c.productivity for c in C] + self._mean_automation() + [c.capital_cost for c in C]
@@ -957,32 +956,48 @@ class ReferenceModel(mesa.Model):
                 break
         return scale
 
+    def _group(self, f) -> int:
+        """The firm's capacity group at the start: c for c's own firms at c, C + c for foreign-owned ones."""
+        return f.location + self.n * (f.home != f.location)
+
     def _calibrate_capacity(self, g_unit: list[float], initial: list[float] | None, tol=1e-13,
                             max_iter=10_000) -> list[float]:
-        """K_c with start-year production shares S_c(K) = mva_share_c (`market.calibrate_capacity`)::
+        """K_g with start-year production shares S_g(K) equal to their targets (`market.calibrate_capacity`,
+        `market.ownership_groups`): group c holds c's own firms at c, group C + c the foreign-owned firms
+        at c, with targets mva_share_c·(1 − f_c) and mva_share_c·f_c (f_c the foreign share, 0 where no
+        foreign-owned firm produces at c)::
 
-            G_hc = Σ_{i∈(h,c)} k̃_i·uc_i^(−θ)      by_c,m = Σ_h G_hc·W_{hc,m}^(−θ)
-            S_c(K) = Σ_m D_m·K_c·by_c,m / Σ_c' K_c'·by_c',m / Σ_m D_m
-            K_c ← K_c·mva_share_c/S_c(K), rescaled to max K = 1, until max |S − mva_share| < tol
+            G_hc = Σ_{i∈(h,c)} k̃_i·uc_i^(−θ)      by_g,m = Σ_{(h,c)∈g} G_hc·W_{hc,m}^(−θ)
+            S_g(K) = Σ_m D_m·K_g·by_g,m / Σ_g' K_g'·by_g',m / Σ_m D_m
+            K_g ← K_g·target_g/S_g(K), rescaled to max K = 1, until max |S − target| < tol
         """
         n, C, w = self.n, self.countries, self.costs.weight
         G = [[0.0] * n for _ in range(n)]
         for f, g in zip(self.firms, g_unit):
             G[f.home][f.location] += g
-        by_location = [[sum(G[h][c] * w[h][c][m] for h in range(n)) for m in range(n)] for c in range(n)]
-        use = [c.mva_share > 0 and sum(row) > 0 for c, row in zip(C, by_location)]
-        scale = [(1.0 if initial is None else initial[c]) if use[c] else 0.0 for c in range(n)]
+        by_group = [[0.0] * n for _ in range(2 * n)]
+        for h in range(n):
+            for c in range(n):
+                g = c + n * (h != c)
+                for m in range(n):
+                    by_group[g][m] += G[h][c] * w[h][c][m]
+        has_foreign = [any(f.location == c and f.home != c for f in self.firms) for c in range(n)]
+        foreign = [c.foreign_share if has_foreign[i] else 0.0 for i, c in enumerate(C)]
+        target = [c.mva_share * (1.0 - x) for c, x in zip(C, foreign)] + [c.mva_share * x for c, x in zip(C, foreign)]
+        use = [t > 0 and sum(row) > 0 for t, row in zip(target, by_group)]
+        scale = [(initial[g] if initial is not None and initial[g] > 0 else 1.0) if use[g] else 0.0
+                 for g in range(2 * n)]
         demand = [c.demand for c in C]
         world = sum(demand)
         for _ in range(max_iter):
-            spend = [[scale[c] * by_location[c][m] for m in range(n)] for c in range(n)]
-            column = [sum(spend[c][m] for c in range(n)) for m in range(n)]
-            share = [sum(spend[c][m] / column[m] * demand[m] for m in range(n)) / world for c in range(n)]
+            spend = [[scale[g] * by_group[g][m] for m in range(n)] for g in range(2 * n)]
+            column = [sum(spend[g][m] for g in range(2 * n)) for m in range(n)]
+            share = [sum(spend[g][m] / column[m] * demand[m] for m in range(n)) / world for g in range(2 * n)]
             # a share that underflowed to 0 must pull its scale up, not trap it at 0
-            scale = [k * (C[c].mva_share / max(share[c], 1e-300) if use[c] else 0.0) for c, k in enumerate(scale)]
+            scale = [k * (target[g] / max(share[g], 1e-300) if use[g] else 0.0) for g, k in enumerate(scale)]
             top = max(scale)
             scale = [k / top for k in scale]
-            if max(abs(s - c.mva_share) for s, c in zip(share, C)) < tol:
+            if max(abs(s - t) for s, t in zip(share, target)) < tol:
                 break
         return scale
 

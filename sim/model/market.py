@@ -257,18 +257,19 @@ def secant_step(x: np.ndarray, g: np.ndarray, last) -> np.ndarray:
     return np.clip(step, -bound, bound)
 
 
-def market_price_levels(pi, uc_quality, pair, price_factor):
-    """P̄_m = Σ_i π_im · uc_i·W_{hc,m}/ξ_h: the sales-weighted mean quality-adjusted price in m.
+def market_price_levels(pi, uc, pair, price_factor):
+    """P̄_m = Σ_i π_im · uc_i·W_{hc,m}: the sales-weighted mean delivered unit cost in m.
 
-    ξ_h is the quality of the firm's headquarters country, calibrated at start so that the
-    average firm of every headquarters has r = 1 (`setup.calibrate_quality`): a German firm
-    that holds its share at a high cost is not loss-making for that cost alone.
+    The firm's quality ξ_h enters its own relative price (`relative_price`), not the level it is
+    compared with: with ξ inside P̄, a shift of m's sales towards the firms of a high-ξ
+    headquarters lowered P̄_m by composition alone, and whole headquarters populations became
+    loss-making together (docs/ODD.md 7.7, change (f)).
 
-    Computed as Σ_pair W_{pair,m} · Σ_{i∈pair} (uc_i/ξ_h)·π_im; the inner sums are one sparse
-    product (a pairs × firms matrix with uc_i/ξ_h at (pair_i, i)) with π, which reads π once.
+    Computed as Σ_pair W_{pair,m} · Σ_{i∈pair} uc_i·π_im; the inner sums are one sparse product
+    (a pairs × firms matrix with uc_i at (pair_i, i)) with π, which reads π once.
     """
     n = len(pair)
-    by_pair = sparse.csc_matrix((uc_quality, pair, np.arange(n + 1)), shape=(len(price_factor), n)) @ pi
+    by_pair = sparse.csc_matrix((uc, pair, np.arange(n + 1)), shape=(len(price_factor), n)) @ pi
     return (by_pair * price_factor).sum(axis=0)
 
 
