@@ -189,13 +189,16 @@ def match_employment(firms, state, par, max_iter: int = 200) -> None:
 
 def assign_foreign_owners(firms, costs, uc, state, par, start_draws: Draws0) -> None:
     """The firms drawn as foreign-owned get a headquarters h ≠ c, drawn with probability
-    ∝ S_h·P(c | h): the output of h's firms times the chance that an entrant from h would choose
-    to produce in c (`location.entry_table`). Where production is stays as observed; only who
-    owns it changes, so the start still reproduces the shares by location."""
+    ∝ S_h·P(c | h): the output of h's firms times the logit weight of c among the locations a firm
+    from h weighs (`location.logit_table`). That they produce abroad is observed (the foreign
+    share), so the entry rule that keeps a firm at home unless c is worth more does not apply
+    (with it, in the 2024 start only Korean and Japanese firms owned anything abroad). Where
+    production is stays as observed; only who owns it changes, so the start still reproduces the
+    shares by location."""
     n = len(state)
     alpha = mean_automation(firms.automation, firms.capacity, firms.location, n)
     access = location.market_access(firms, uc, costs, state.demand, par["theta"])
-    prob = location.entry_table(costs, state, par, alpha, access)
+    prob = location.logit_table(costs, state, par, alpha, access)[1]
     size = market.country_sums(firms.home, firms.output, n)
     owners = (size[:, None] * prob).T                   # location c × headquarters h
     np.fill_diagonal(owners, 0.0)
