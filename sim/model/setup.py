@@ -98,7 +98,7 @@ def calibrate(firms, state, par, draws, start_draws: Draws0, n0: int) -> tuple[S
     f, n, demand = firms, len(state), state.demand
     size = f.capacity.copy()  # k̃_i, the drawn size; k_i = K_c·k̃_i
     costs, uc, scale = solve_start(f, state, par, size, start_draws.automation_spread, None, TOLERANCE)
-    assign_foreign_owners(f, costs, uc, state, par, start_draws)
+    assign_foreign_owners(f, state, start_draws)
     quality = np.ones(n)      # later rounds start from the last ξ
     for selection_round in range(SELECTION_ROUNDS):
         costs, uc, scale = solve_start(f, state, par, size, start_draws.automation_spread, scale, ROUGH_TOLERANCE)
@@ -187,20 +187,18 @@ def match_employment(firms, state, par, max_iter: int = 200) -> None:
             break
 
 
-def assign_foreign_owners(firms, costs, uc, state, par, start_draws: Draws0) -> None:
-    """The firms drawn as foreign-owned get a headquarters h ≠ c, drawn with probability
-    ∝ S_h·P(c | h): the output of h's firms times the logit weight of c among the locations a firm
-    from h weighs (`location.logit_table`). That they produce abroad is observed (the foreign
-    share), so the entry rule that keeps a firm at home unless c is worth more does not apply
-    (with it, in the 2024 start only Korean and Japanese firms owned anything abroad). Where
-    production is stays as observed; only who owns it changes, so the start still reproduces the
-    shares by location."""
+def assign_foreign_owners(firms, state, start_draws: Draws0) -> None:
+    """The firms drawn as foreign-owned get a headquarters h ≠ c, drawn with probability ∝ S_h, the output of
+    h's firms (as entrants' headquarters are drawn: industry is where its firms come from). Who owns foreign
+    capacity where is not in the project's data (FDI stocks by origin and destination), so it is not derived
+    from the location choice either: with owners ∝ S_h·P(c | h), P the choice's logit weights, the
+    highest-cost headquarters owned nearly everything abroad (Germany all foreign capacity in the US, the
+    rest of the EU and the rest of the world) and Mexico the foreign capacity in the US (assumption, docs/ODD.md
+    Initialisation 5). Where production is stays as observed; only who owns it changes, so the start still
+    reproduces the shares by location."""
     n = len(state)
-    alpha = mean_automation(firms.automation, firms.capacity, firms.location, n)
-    access = location.market_access(firms, uc, costs, state.demand, par["theta"])
-    prob = location.logit_table(costs, state, par, alpha, access)[1]
     size = market.country_sums(firms.home, firms.output, n)
-    owners = (size[:, None] * prob).T                   # location c × headquarters h
+    owners = np.repeat(size[None, :], n, axis=0)          # location c × headquarters h
     np.fill_diagonal(owners, 0.0)
     foreign = start_draws.foreign.copy()
     first = np.unique(firms.location, return_index=True)[1]
