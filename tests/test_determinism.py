@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim import FactoryShiftModel, run_scenario
 from sim.api import write_results
@@ -36,3 +37,25 @@ def test_start_year_reproduces_calibrated_shares(baseline):
     start = df[df.year == 2024].set_index("country")["production_share"]
     for code, row in baseline.countries.items():
         assert abs(start[code] - row["mva_share"] / sum(c["mva_share"] for c in baseline.countries.values())) < 1e-9
+
+
+def test_start_year_reproduces_foreign_owned_output_and_normalised_efficiency(baseline):
+    """The start gives foreign-owned firms their `foreign_share` of each location's output (where any foreign-owned
+    firm produces there) and firm efficiency a mean of 1 per headquarters (its level is A_c's): without the split
+    capacity, 2005's Chinese output was made entirely by European-owned firms; without the normalisation,
+    German firms had a mean efficiency of 11."""
+    model = FactoryShiftModel(baseline.with_overrides({"run.firms": 2000}), seed=3)
+    f, n = model.firms, len(model.state)
+    abroad = f.home != f.location
+    checked = 0
+    for c, code in enumerate(model.state.codes):
+        here = f.location == c
+        if (here & abroad).any():
+            share = f.output[here & abroad].sum() / f.output[here].sum()
+            assert share == pytest.approx(baseline.countries[code]["foreign_share"], abs=1e-6), code
+            checked += 1
+        mine = f.home == c
+        if f.output[mine].sum() > 0:
+            # normalised after the last lift; the final solve moves outputs a little
+            assert f.output[mine].sum() / (f.output[mine] / f.productivity[mine]).sum() == pytest.approx(1.0, abs=1e-3)
+    assert checked >= 6

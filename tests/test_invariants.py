@@ -44,9 +44,11 @@ country_levers = st.tuples(
 )
 
 
-# derandomize: the same 25 examples in every run. Random runs found joint extremes (θ 1.5, profit_margin 0,
-# exit_after 1, firm_count_elasticity 0, p0 = q0 = 0) under which every firm exits by 2034, or the shares go
-# non-finite; that is an open defect of Model v2 (docs/validation.md, "What the model misses"), not yet fixed
+# derandomize: the same 25 examples in every run. Random runs on the first v2 calibration found joint extremes
+# (θ 1.5, profit_margin 0, exit_after 1, firm_count_elasticity 0, p0 = q0 = 0) under which every firm exited
+# by 2034. Since the loss test's price level no longer carries quality, 40 random examples passed and that case
+# keeps 3-96 firms of 30-400 (9 runs), but a population can still shrink to a handful under such extremes
+# (docs/validation.md, "What the model misses")
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(params=params, levers=st.lists(country_levers, min_size=1, max_size=3),
        firms=st.integers(30, 400), seed=st.integers(0, 2**32))
