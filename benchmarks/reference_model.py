@@ -130,6 +130,11 @@ class ReplayDraws:
 _NORMAL = NormalDist()
 
 
+def _upper(z: float) -> float:
+    """P(Z > z) for a standard normal, without the cancellation of 1 − CDF in the upper tail."""
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
 def lognormal_mean_one(sigma: float, z: float) -> float:
     """exp(σ·z − σ²/2): lognormal with mean 1 from a standard normal z (`draws.lognormal_mean_one`)."""
     return math.exp(sigma * z - 0.5 * sigma ** 2)
@@ -1059,14 +1064,11 @@ class ReferenceModel(mesa.Model):
 
     def _assign_foreign_owners(self, foreign: list[bool], u_headquarters: list[float]):
         """`setup.assign_foreign_owners`: a firm drawn foreign (not the first firm of its location) gets a
-        headquarters h ≠ c with probability ∝ S_h·P(c | h), S_h the output of h's firms, P the entry table at
-        the start's costs and market access. Where production is stays as observed."""
+        headquarters h ≠ c with probability ∝ S_h, the output of h's firms. Where production is stays as
+        observed."""
         n = self.n
-        self.ahead = self.costs                      # the start's decisions use the start's costs
-        self.access = self._market_access()
-        prob = self.entry_table(self._mean_automation())
         size = self._by_home(lambda f: f.output)
-        owners = [[size[h] * prob[h][c] if h != c else 0.0 for h in range(n)] for c in range(n)]
+        owners = [[size[h] if h != c else 0.0 for h in range(n)] for c in range(n)]
         first = set()
         chosen = []
         for f, is_foreign, u in zip(self.firms, foreign, u_headquarters):
@@ -1122,10 +1124,10 @@ class ReferenceModel(mesa.Model):
             if sigma < 1e-9:
                 f.productivity = cutoff
                 continue
-            below = _NORMAL.cdf(lognormal_mean_one_z(sigma, cutoff))
-            quantile = min(below + _NORMAL.cdf(lognormal_mean_one_z(sigma, f.productivity)) * (1.0 - below),
-                           1.0 - 2.0 ** -53)
-            f.productivity = max(cutoff, lognormal_mean_one(sigma, _NORMAL.inv_cdf(quantile)))
+            tail = max(_upper(lognormal_mean_one_z(sigma, cutoff)) * _upper(lognormal_mean_one_z(sigma, f.productivity)),
+                       2.0 ** -53)                          # 1 − quantile, exact in the upper tail
+            z = -_NORMAL.inv_cdf(tail) if tail < 1.0 else -math.inf    # ndtri(1) = ∞ in the model
+            f.productivity = max(cutoff, lognormal_mean_one(sigma, z))
         self.start_lifted += len(lifted)
         return bool(lifted)
 

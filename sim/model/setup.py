@@ -267,7 +267,8 @@ def raise_to_break_even(firms, uc, rel, capital, par) -> bool:
     if sigma < 1e-9:  # degenerate: the z-transform would overflow; every firm is lifted to its cut-off
         f.productivity[fix] = cutoff
         return True
-    below = ndtr(lognormal_mean_one_z(sigma, cutoff))
-    quantile = np.minimum(below + ndtr(lognormal_mean_one_z(sigma, phi)) * (1.0 - below), 1.0 - 2.0 ** -53)
-    f.productivity[fix] = np.maximum(cutoff, lognormal_mean_one(sigma, ndtri(quantile)))
+    # in upper tails, 1 − quantile = P(φ > φ*)·(1 − u_i): a cut-off far in the tail keeps its precision there
+    tail = np.maximum(ndtr(-lognormal_mean_one_z(sigma, cutoff)) * ndtr(-lognormal_mean_one_z(sigma, phi)),
+                      2.0 ** -53)
+    f.productivity[fix] = np.maximum(cutoff, lognormal_mean_one(sigma, -ndtri(tail)))
     return True
