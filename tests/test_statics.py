@@ -45,73 +45,110 @@ def net_reshoring(model, code):
 
 # ---------------------------------------------------------------------------------------- relocation
 def test_reshoring_incentive_raises_relocations_into_the_country(baseline):
-    """A reshoring incentive of 60% of the move cost into the US, against none (measured, seeds 1-3: 83.3 → 100.3
-    moves into the US over 2025-2036, never fewer in a seed)."""
+    """A reshoring incentive of 60% of the move cost into the US, against none (measured, seeds 1-3: 13.3 → 17.7
+    moves into the US over 2025-2036, never fewer in a seed; into Mexico 14.7 → 18.3; into Germany 8 → 8, no
+    change: German firms abroad that would come home do so without it)."""
     low = small(baseline, firms=2000, end_year=2036, **{"countries.USA.reshoring_incentive": 0.0})
     high = small(baseline, firms=2000, end_year=2036, **{"countries.USA.reshoring_incentive": 0.6})
     i_low, i_high = paired(low, high, lambda m: total(m, "relocations_in", "USA"))
-    assert i_high.mean() > i_low.mean() + 8.0
+    assert i_high.mean() > i_low.mean() + 2.0
     assert (i_high >= i_low).all()
 
 
+def test_automation_makes_the_home_location_worth_more():
+    """Krenz, Prettner & Strulik (2021), at the firm: for a German firm producing in China, the value of moving
+    home (docs/ODD.md 7.6) rises with its automation, since automation shrinks the labor cost in which Germany
+    is dearer (measured at the 2024 start: V_DEU 4.98 at α = 0 → 6.35 at α = 0.6, in years of output; the
+    unit-cost ratio uc_DEU/uc_CHN 1.68 → 1.41)."""
+    from sim import FactoryShiftModel, load_scenario
+    from sim.model import location
+
+    model = FactoryShiftModel(load_scenario("baseline").with_overrides({"run.firms": 300}), seed=1)
+    codes = list(model.state.codes)
+    deu, chn = codes.index("DEU"), codes.index("CHN")
+    costs, f = model.costs(), model.firms
+    uc = costs.unit_cost(f.automation, f.productivity, f.home, f.location)
+    access = location.market_access(f, uc, costs, model.state.demand, model.par["theta"])
+    home, cur = np.array([deu, deu]), np.array([chn, chn])
+    value = location.location_values(costs, model.state, model.par, home, cur, np.array([0.0, 0.6]), access)
+    assert value[deu, 1] > value[deu, 0] + 0.6
+
+
+@pytest.mark.xfail(strict=True, reason="open defect (docs/validation.md): a German AI programme raises German "
+                   "automation but not reshoring; its subsidy pays firms producing in Germany, not German firms "
+                   "abroad, and those that come home do so anyway")
 def test_automation_at_home_raises_reshoring(baseline):
     """Krenz, Prettner & Strulik (2021): robots at home make reshoring pay. A large German AI programme
-    (an uncapped 50% subsidy, literacy and a mission) against none: German automation in 2040 0.247 → 0.318, and
-    German firms' net reshoring (moves home minus moves away) rises by 3.3 a run (seeds 1-3: +6, +4, 0 of about
-    135 moves away over 2025-2040). Almost all of it is offshoring avoided: few German firms produce abroad at
-    the start (3-5 of 2,000 firms), so there is little to bring back (docs/validation.md)."""
+    (an uncapped 50% subsidy, literacy and a mission) against none (measured, seeds 1-3, 2025-2040: German
+    automation in 2040 0.068 → 0.168, German firms' net reshoring 8.0 → 8.0 a run, identical in every seed:
+    **the model answers no** at the country level; the firm-level mechanism is tested above)."""
     push = {"countries.DEU.ai_subsidy_rate": 0.5, "countries.DEU.ai_fund": float("inf"),
             "countries.DEU.mission": 1.0, "countries.DEU.literacy_program": 0.02}
     low = small(baseline, firms=2000, end_year=2040)
     high = small(baseline, firms=2000, end_year=2040, **push)
     r_low, r_high = paired(low, high, lambda m: net_reshoring(m, "DEU"))
     a_low, a_high = paired(low, high, lambda m: at(m, 2040, "DEU", "automation"))
-    assert a_high.mean() > a_low.mean() + 0.02
-    assert r_high.mean() > r_low.mean() + 1.5
-    assert (r_high >= r_low).all()
+    assert a_high.mean() > a_low.mean() + 0.05
+    assert r_high.mean() > r_low.mean() + 1.0
 
 
 def test_tariff_moves_production_serving_that_market_out_of_the_origin(baseline):
-    """A 60% US tariff on goods made in China lowers China's share of the US market (measured, seeds 1-3: 19.6% →
-    7.8% in 2032)."""
+    """A 60% US tariff on goods made in China lowers China's share of the US market (measured, seeds 1-3: 1.58% →
+    0.75% in 2032)."""
     low = small(baseline, end_year=2032, firms=1000, **{"countries.USA.tariffs.CHN": 0.0})
     high = small(baseline, end_year=2032, firms=1000, **{"countries.USA.tariffs.CHN": 0.6})
     usa, chn = baseline.codes.index("USA"), baseline.codes.index("CHN")
     s_low, s_high = paired(low, high, lambda m: m.market_shares()[chn, usa])
-    assert s_high.mean() < s_low.mean() - 0.05
+    assert s_high.mean() < s_low.mean() - 0.004
 
 
 def test_currency_appreciation_lowers_dollar_cost_competitiveness(baseline):
     """The yen 30% stronger from 2025: Japanese wages in US$ rise by that much at once, Japan's unit cost
-    rises and its share falls (measured, seeds 1-3: 3.18% → 3.08% of world output in 2032, −0.10 pp)."""
+    rises and its share falls (measured, seeds 1-3: 4.90% → 4.46% of world output in 2032, −0.45 pp)."""
     yen = baseline.countries["JPN"]["exchange_rate"]
     low = small(baseline, end_year=2032, firms=1000)
     high = small(baseline, end_year=2032, firms=1000, **{"countries.JPN.exchange_rate": yen * 1.3})
     w_low, w_high = paired(low, high, lambda m: at(m, 2025, "JPN", "wage"))
     s_low, s_high = paired(low, high, lambda m: at(m, 2032, "JPN", "production_share"))
     assert w_high.mean() == pytest.approx(1.3 * w_low.mean(), rel=0.02)
-    assert s_high.mean() < s_low.mean() - 0.0005
+    assert s_high.mean() < s_low.mean() - 0.002
 
 
-def test_shrinking_workforce_raises_wages_and_automation(baseline):
-    """The US working-age population falling 2% a year from 2024: US wages and automation rise (measured, seeds
-    1-3, 2045: wage US$37.5/h → US$82.9/h, +121%; automation 0.220 → 0.260, +0.041)."""
+def shrinking_us_workforce(baseline):
+    """The baseline to 2045 and the same with the US working-age population falling 2% a year from 2024."""
     wa = baseline.countries["USA"]["working_age"]
     fast = {year: value * (1 - 0.02 * (int(year) - 2024)) for year, value in wa.items()}
     base = small(baseline, end_year=2045, firms=1000)
     shrinking = base.with_overrides({})
     shrinking.data["countries"]["USA"]["working_age"] = fast
+    return base, shrinking
+
+
+def test_shrinking_workforce_raises_wages(baseline):
+    """The US working-age population falling 2% a year from 2024: the US labor market tightens and wages rise
+    (measured, seeds 1-3, 2045: tightness 0.89 → 1.33; wage US$57.3/h → US$103.9/h, +81%)."""
+    base, shrinking = shrinking_us_workforce(baseline)
     w_low, w_high = paired(base, shrinking, lambda m: at(m, 2045, "USA", "wage"))
+    assert w_high.mean() > w_low.mean() * (1 + 0.4)
+
+
+@pytest.mark.xfail(strict=True, reason="open defect (docs/validation.md): dearer labor does not raise automation; "
+                   "US firms relocate and exit instead, and adoption's pace is the Bass term's, which the fit "
+                   "cannot identify (p0, q0 flat)")
+def test_shrinking_workforce_raises_automation(baseline):
+    """The same: US automation should rise with the wage (Acemoglu & Restrepo 2022). Measured, seeds 1-3, 2045:
+    0.122 → 0.116 (−0.006), with relocation switched off 0.124 → 0.127 (+0.003): **the model answers no**."""
+    base, shrinking = shrinking_us_workforce(baseline)
     a_low, a_high = paired(base, shrinking, lambda m: at(m, 2045, "USA", "automation"))
-    assert w_high.mean() > w_low.mean() * (1 + 0.5)
     assert a_high.mean() > a_low.mean() + 0.02
 
 
 # -------------------------------------------------------------------------------------- entry
 def test_entrants_go_where_location_values_send_them(baseline):
     """No start-year residual decides where entrants go (the location value of docs/ODD.md 7.6 does): in the
-    baseline they spread over several countries (measured, seeds 1-3, 2025-2034: China 61-66% of entrants,
-    6-7 countries with more than 2%), and a rupee 30% cheaper brings more of them to India (15 → 44 a run)."""
+    baseline they spread over several countries (measured, seeds 1-3, 2025-2034: China 24-26% of entrants,
+    the US 19-22%, 10 countries with more than 2%), and a rupee 30% cheaper brings more of them to India
+    (110 → 117 a run, never fewer in a seed)."""
     inr = baseline.countries["IND"]["exchange_rate"]
     base = small(baseline, firms=2000, end_year=2034)
     cheap = small(baseline, firms=2000, end_year=2034, **{"countries.IND.exchange_rate": inr * 0.7})
@@ -119,7 +156,7 @@ def test_entrants_go_where_location_values_send_them(baseline):
     for seed in SEEDS:
         e = run(base, seed).recorder.entrants().groupby("location").firms.sum()
         shares.append(e / e.sum())
-    assert all(s.max() < 0.8 and (s > 0.02).sum() >= 4 for s in shares)
+    assert all(s.max() < 0.5 and (s > 0.02).sum() >= 6 for s in shares)
     india = lambda m: float(m.recorder.entrants().query("location == 'IND'").firms.sum())  # noqa: E731
     low, high = paired(base, cheap, india)
-    assert high.mean() > low.mean() + 10 and (high >= low).all()
+    assert high.mean() > low.mean() + 3 and (high >= low).all()
