@@ -194,7 +194,8 @@ SMALL = ["--firms", "40", "--until", "2026", "--no-plot"]
 COMPARE = ["--replicates", "1", "--firms", "40", "--workers", "1", "--no-plot"]
 HINDCAST = ["--seeds", "1", "--firms", "40", "--no-plot", "--no-restart"]
 CODES = ("CHN", "KOR", "JPN", "USA", "DEU", "IND", "VNM", "MEX", "XEU", "XAS", "ROW")
-NAN_SCENARIO = BASE + "[run]\nend_year = 2200\nfirms = 40\n" + "".join(
+# θ = 12 (in range): the shrinking productivity's unit costs, raised to −θ, underflow to 0 and the shares to 0/0
+NAN_SCENARIO = BASE + "[run]\nend_year = 2200\nfirms = 40\n[model]\ntheta = 12.0\n" + "".join(
     f"[countries.{c}]\nproductivity_growth = -0.5\n" for c in CODES)
 
 CASES = [
