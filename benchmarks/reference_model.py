@@ -1124,8 +1124,8 @@ class ReferenceModel(mesa.Model):
             if sigma < 1e-9:
                 f.productivity = cutoff
                 continue
-            tail = max(_upper(lognormal_mean_one_z(sigma, cutoff)) * _upper(lognormal_mean_one_z(sigma, f.productivity)),
-                       2.0 ** -53)                          # 1 − quantile, exact in the upper tail
+            tail = max(_upper(lognormal_mean_one_z(sigma, cutoff))     # 1 − quantile, exact in the upper tail
+                       * _upper(lognormal_mean_one_z(sigma, f.productivity)), 2.0 ** -53)
             z = -_NORMAL.inv_cdf(tail) if tail < 1.0 else -math.inf    # ndtri(1) = ∞ in the model
             f.productivity = max(cutoff, lognormal_mean_one(sigma, z))
         self.start_lifted += len(lifted)

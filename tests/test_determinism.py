@@ -45,7 +45,7 @@ def test_start_year_reproduces_foreign_owned_output_and_normalised_efficiency(ba
     capacity, 2005's Chinese output was made entirely by European-owned firms; without the normalisation,
     German firms had a mean efficiency of 11."""
     model = FactoryShiftModel(baseline.with_overrides({"run.firms": 2000}), seed=3)
-    f, n = model.firms, len(model.state)
+    f = model.firms
     abroad = f.home != f.location
     checked = 0
     for c, code in enumerate(model.state.codes):

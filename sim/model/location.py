@@ -175,25 +175,17 @@ def entry_table(costs, state, par, automation, access) -> np.ndarray:
     firms that move), with the automation ᾱ_j it would have at j: P(j | h) ∝ exp(β_r·V_hj) for the
     j worth more than home, the rest of the mass stays at home.
     """
-    value, prob = logit_table(costs, state, par, automation, access)
-    hq = np.arange(costs.n)
-    worth = value.T > 0
-    stay = np.where(worth, 0.0, prob).sum(axis=1)
-    prob = np.where(worth, prob, 0.0)
-    prob[hq, hq] += stay
-    return prob
-
-
-def logit_table(costs, state, par, automation, access) -> tuple[np.ndarray, np.ndarray]:
-    """V_hj of a firm from h choosing where to produce (j × h: `location_values` with the default at home and
-    no incentive) and the logit P(j | h) ∝ exp(β_r·V_hj) over every j (h × j), before the rule that the firm
-    stays at home unless j is worth more."""
     n = costs.n
     hq = np.arange(n)
     value = location_values(costs, state, par, hq, hq, np.repeat(automation[:, None], n, axis=1), access,
                             incentive=False)
     weight = logit_weights(value, par["relocation_sharpness"])
-    return value, (weight / weight.sum(axis=0)).T
+    prob = (weight / weight.sum(axis=0)).T                              # h × j
+    worth = value.T > 0
+    stay = np.where(worth, 0.0, prob).sum(axis=1)
+    prob = np.where(worth, prob, 0.0)
+    prob[hq, hq] += stay
+    return prob
 
 
 def draw_locations(prob, hq, u) -> np.ndarray:

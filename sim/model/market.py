@@ -222,18 +222,17 @@ def calibrate_capacity(g_unit, pair, weight, demand, target, group_of_pair, init
     return scale
 
 
-def ownership_groups(home, location, foreign_share, n):
+def ownership_groups(pair, foreign_share, n):
     """The start's capacity groups: g = c for the firms of c's own headquarters producing at c, g = C + c for
-    the foreign-owned firms at c; `group_of_pair` (C², pair h·C + c → its group), every firm's group, and
-    the target share of each group: S_c·(1 − f_c) and S_c·f_c with f_c the foreign-owned share of c's output
-    (`foreign_share`, 0 where no foreign-owned firm produces at c), given S_c = 1 (scaled by the caller)."""
+    the foreign-owned firms at c. Returns `group_of_pair` (C², pair h·C + c → its group; a firm's group is
+    group_of_pair[pair_i]) and the target share of each group: S_c·(1 − f_c) and S_c·f_c with f_c the
+    foreign-owned share of c's output (`foreign_share`, 0 where no foreign-owned firm produces at c), given
+    S_c = 1 (scaled by the caller)."""
     h, c = np.divmod(np.arange(n * n), n)
     group_of_pair = c + n * (h != c)
-    home, location = np.asarray(home, dtype=np.intp), np.asarray(location, dtype=np.intp)
-    group = location + n * (home != location)
-    has_foreign = np.bincount(location[home != location], minlength=n) > 0
-    f = np.where(has_foreign, foreign_share, 0.0)
-    return group_of_pair, group, np.concatenate([1.0 - f, f])
+    firms_in = np.bincount(group_of_pair[pair], minlength=2 * n)
+    f = np.where(firms_in[n:] > 0, foreign_share, 0.0)
+    return group_of_pair, np.concatenate([1.0 - f, f])
 
 
 def secant_step(x: np.ndarray, g: np.ndarray, last) -> np.ndarray:

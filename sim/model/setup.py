@@ -130,11 +130,11 @@ def solve_start(firms, state, par, size, spread, scale, tolerance) -> tuple[Cost
         costs = Costs.of(state, par, 0)
         uc = costs.unit_cost(f.automation, f.productivity, f.home, f.location)
         pair = pair_index(f.home, f.location, n)
-        group_of_pair, group, split = market.ownership_groups(f.home, f.location, state.foreign_share, n)
+        group_of_pair, split = market.ownership_groups(pair, state.foreign_share, n)
         scale = market.calibrate_capacity(market.allocation_weights(size, uc, par["theta"]), pair, costs.weight,
                                           demand, np.tile(state.mva_share, 2) * split, group_of_pair,
                                           initial=scale)
-        f.capacity = size * scale[group]
+        f.capacity = size * scale[group_of_pair[pair]]
         f.pi = market.target_shares(market.allocation_weights(f.capacity, uc, par["theta"]), pair, costs.weight)
         f.output = f.pi @ demand
         before = (state.productivity.copy(), mean_automation(f.automation, f.capacity, f.location, n),

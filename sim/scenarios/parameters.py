@@ -215,8 +215,9 @@ COUNTRY_PARAMS: tuple[Param, ...] = (
     Param("foreign_share", "float", "share", 0.0,
           "Share of the firms producing here in start_year that are headquartered abroad, and the share of the "
           "location's start-year output they make (foreign-owned production, which reshoring can bring back); "
-          "their headquarters are drawn where the location values of other countries' firms point here.", "assumption from OECD and MOFCOM figures on foreign "
-          "affiliates' share of manufacturing (cited in the scenario files)", lo=0.0, hi=0.9),
+          "their headquarters are drawn in proportion to the output of other countries' firms.",
+          "assumption from OECD and MOFCOM figures on foreign affiliates' share of manufacturing (cited in the "
+          "scenario files)", lo=0.0, hi=0.9),
     Param("working_age", "year_table", "million persons", None,
           "Working-age population (15–64) by year; linear between years, flat outside.",
           "UN WPP 2019 via sim/data/regions.py", lo=0.0, lo_open=True),
