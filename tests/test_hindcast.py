@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.history.hindcast import COLUMNS, EXTRA_COLUMNS, error_table, gdp_scaled, naive_forecasts
+from sim.data import regions as cal
+from sim.history.hindcast import (COLUMNS, EXTRA_COLUMNS, FIVE, automation_errors, error_table, gdp_scaled,
+                                  naive_forecasts, robot_columns)
 
 
 def test_error_table_on_a_hand_made_example():
@@ -85,6 +87,37 @@ def test_calibrate_then_hindcast_from_the_command_line(tmp_path, capsys):
     errors = pd.read_csv(out / "errors.csv")
     assert {"restart_mae_pp", "gdp_scaled_rmse_pp", "persistence_mae_pp"} <= set(errors.columns)
     assert errors["country"].iloc[-1] == "overall" and len(errors) == 12
+    installs = pd.read_csv(out / "installations.csv")
+    assert list(installs.columns) == robot_columns("installations")
+    assert list(dict.fromkeys(installs.country)) == [*cal.ROBOT_COLUMNS]        # the five and the world
+    by = installs.set_index(["year", "country"])
+    assert list(pd.read_csv(out / "automation.csv").columns) == robot_columns("density")
+    # naive forecasts of installations, made at 2015 from IFR's 2011-2015 figures only
+    for code in FIVE:
+        observed = [cal.robot_installations(2011, 2015)[y][code] for y in range(2011, 2016)]
+        slope, level = np.polyfit(range(2011, 2016), np.log(observed), 1)
+        assert by.loc[(2020, code), "persistence_installations"] == pytest.approx(observed[-1], rel=1e-5)
+        assert by.loc[(2020, code), "trend_installations"] == pytest.approx(math.exp(level + slope * 2020), rel=1e-5)
+        assert np.isnan(by.loc[(2015, code), "trend_installations"])
+    robot_errors = pd.read_csv(out / "automation_errors.csv")
+    assert set(robot_errors.measure) == {"density", "installations"}
+    five = robot_errors.set_index(["measure", "country"]).loc[("installations", "five")]
+    assert five["years"] == 9 and five[["model_male", "persistence_male", "trend_male"]].notna().all()
+
+
+def test_robot_errors_are_mean_absolute_log_errors_over_the_five():
+    # IFR 100 and 200 after the cutoff; the model says 100·e and 200, persistence 100, no trend
+    rows = [(2015, "CHN", 50.0, 1.0, np.nan, np.nan),              # in-sample: ignored
+            (2016, "CHN", 100.0, 100 * math.e, 100.0, np.nan), (2017, "CHN", 200.0, 200.0, 100.0, np.nan),
+            (2016, "WLD", 10.0, 1.0, 10.0, 10.0)]                   # not one of the five
+    columns = robot_columns("installations")
+    table = pd.DataFrame(rows, columns=[c for c in columns if not c.endswith(("_p05", "_p95"))])
+    e = automation_errors(table, 2015, "installations").set_index("country")
+    assert e.loc["CHN", "model_male"] == pytest.approx(0.5)
+    assert e.loc["CHN", "persistence_male"] == pytest.approx(math.log(2) / 2)
+    assert np.isnan(e.loc["CHN", "trend_male"])
+    assert e.loc["WLD", "model_male"] == pytest.approx(math.log(10))
+    assert e.loc["five", "model_male"] == pytest.approx(0.5) and e.loc["five", "years"] == 2
 
 
 @pytest.mark.parametrize("argv, message", [

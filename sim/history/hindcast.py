@@ -84,33 +84,61 @@ def error_table(table: pd.DataFrame, until: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: Columns of automation.csv (robot density, robots per 10,000 manufacturing employees).
-AUTOMATION_COLUMNS = ["year", "country", "observed_density", "model_density_mean", "model_density_p05",
-                      "model_density_p95", "persistence_density", "trend_density"]
+#: The two robot measures scored after the cutoff: IFR's density (robots per 10,000 manufacturing employees,
+#: press figures; the EU-27 figure stands for XEU) and installations (robots installed in the year, IFR via
+#: OWID, for the five countries with a series and the world, "WLD": the model's sum over all regions).
+ROBOT_MEASURES = ("density", "installations")
+#: The five countries the issue's target is scored over.
+FIVE = ("CHN", "KOR", "JPN", "USA", "DEU")
+
+
+def robot_columns(measure: str) -> list[str]:
+    """Columns of automation.csv (measure "density") and installations.csv ("installations")."""
+    return ["year", "country", f"observed_{measure}", f"model_{measure}_mean", f"model_{measure}_p05",
+            f"model_{measure}_p95", f"persistence_{measure}", f"trend_{measure}"]
+
+
 #: IFR density is published for these (the EU-27 figure stands for XEU).
 DENSITY_REGIONS = {v: k for k, v in calibration.IFR_ENTITY.items()}
 
 
-def observed_densities(first: int, last: int) -> dict[tuple[int, str], float]:
-    """IFR robot density by (year, region) where published, first ≤ year ≤ last (latest edition)."""
+def observed_robots(measure: str, first: int, last: int) -> dict[tuple[int, str], float]:
+    """IFR's figure by (year, region) where published, first ≤ year ≤ last: density (latest edition) or
+    installations (the five countries and "WLD")."""
     out = {}
+    if measure == "installations":
+        for year, row in calibration.robot_installations(max(first, 2011), last).items():
+            out.update({(year, code): value for code, value in row.items()})
+        return out
     for year in range(first, last + 1):
         published = calibration._ifr(year)
-        for region, entity in DENSITY_REGIONS.items():
-            if entity in published:
-                out[(year, region)] = published[entity]
+        out.update({(year, region): published[entity] for region, entity in DENSITY_REGIONS.items()
+                    if entity in published})
     return out
 
 
-def automation_table(results, until: int) -> pd.DataFrame:
-    """Model density (replicate mean and 5–95%) against IFR's, with the naive forecasts made at `until`:
-    persistence of the last published level ≤ `until`, and the log-linear trend through the published
-    levels of the five years up to `until` (none where fewer than two are published)."""
-    density = np.stack([r.countries.pivot(index="year", columns="country", values="robot_density")
-                        .loc[:, results[0].model.state.codes].to_numpy() for r in results])
+def model_robots(results, measure: str) -> tuple[np.ndarray, list[str]]:
+    """The replicates' robot_density or robot_installations, replicates × years × regions, and the regions
+    (installations: the five and "WLD", the model's world sum)."""
+    codes = list(results[0].model.state.codes)
+    values = np.stack([r.countries.pivot(index="year", columns="country", values=f"robot_{measure}")
+                       .loc[:, codes].to_numpy() for r in results])
+    if measure == "density":
+        return values, codes
+    five = [codes.index(c) for c in calibration.ROBOT_COLUMNS if c != "WLD"]
+    return np.concatenate([values[:, :, five], values.sum(axis=2, keepdims=True)], axis=2), \
+        [codes[i] for i in five] + ["WLD"]
+
+
+def robot_table(results, until: int, measure: str = "density") -> pd.DataFrame:
+    """The model (replicate mean and 5–95%) against IFR's figures, with the naive forecasts made at `until`:
+
+        persistence  ŷ(t) = y(t₀),  t₀ the last year ≤ until with a published figure
+        trend        ln ŷ(t) = a + b·t,  least squares through the published ln y of the five years up to
+                     `until` (none where fewer than two are published)."""
+    values, codes = model_robots(results, measure)
     years = np.array(sorted(set(results[0].countries.year)))
-    codes = results[0].model.state.codes
-    observed = observed_densities(int(years[0]), int(years[-1]))
+    observed = observed_robots(measure, int(years[0]), int(years[-1]))
     rows = []
     for c, code in enumerate(codes):
         known = sorted((y, v) for (y, r), v in observed.items() if r == code and y <= until)
@@ -118,26 +146,28 @@ def automation_table(results, until: int) -> pd.DataFrame:
         slope = np.polyfit([y for y, _ in recent], np.log([v for _, v in recent]), 1) if len(recent) >= 2 else None
         for i, year in enumerate(years):
             later = year > until
-            rows.append({
-                "year": int(year), "country": code, "observed_density": observed.get((int(year), code), np.nan),
-                "model_density_mean": density[:, i, c].mean(), "model_density_p05": np.quantile(density[:, i, c], 0.05),
-                "model_density_p95": np.quantile(density[:, i, c], 0.95),
-                "persistence_density": known[-1][1] if later and known else np.nan,
-                "trend_density": float(np.exp(np.polyval(slope, year))) if later and slope is not None else np.nan})
+            rows.append(dict(zip(robot_columns(measure), (
+                int(year), code, observed.get((int(year), code), np.nan), values[:, i, c].mean(),
+                np.quantile(values[:, i, c], 0.05), np.quantile(values[:, i, c], 0.95),
+                known[-1][1] if later and known else np.nan,
+                float(np.exp(np.polyval(slope, year))) if later and slope is not None else np.nan))))
     return pd.DataFrame(rows)
 
 
-def automation_errors(table: pd.DataFrame, until: int) -> pd.DataFrame:
-    """Mean absolute log error of density after `until`, per country and over all, for the model and the
-    naive forecasts (each over the years where it and IFR's figure exist)."""
-    test = table[(table.year > until) & table.observed_density.notna()]
+def automation_errors(table: pd.DataFrame, until: int, measure: str = "density") -> pd.DataFrame:
+    """Mean absolute log error after `until` of the model and the naive forecasts, per country and over the
+    five countries (`FIVE`), each over the years where it and IFR's figure exist:
+
+        MALE = mean |ln(ŷ(t)/y(t))|"""
+    observed = f"observed_{measure}"
+    test = table[(table.year > until) & table[observed].notna()]
     rows = []
-    for country, group in [*test.groupby("country", sort=False), ("overall", test)]:
-        row = {"country": country, "years": int(group.year.nunique())}
-        for name, col in (("model", "model_density_mean"), ("persistence", "persistence_density"),
-                          ("trend", "trend_density")):
+    for country, group in [*test.groupby("country", sort=False), ("five", test[test.country.isin(FIVE)])]:
+        row = {"measure": measure, "country": country, "years": int(group.year.nunique())}
+        for name in ("model", "persistence", "trend"):
+            col = f"model_{measure}_mean" if name == "model" else f"{name}_{measure}"
             ok = group[col].notna() & (group[col] > 0)
-            row[f"{name}_male"] = (float(np.abs(np.log(group.loc[ok, col] / group.loc[ok, "observed_density"])).mean())
+            row[f"{name}_male"] = (float(np.abs(np.log(group.loc[ok, col] / group.loc[ok, observed])).mean())
                                    if ok.any() else np.nan)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -202,9 +232,10 @@ class HindcastResult:
     table: pd.DataFrame      # COLUMNS and EXTRA_COLUMNS, one row per year × country
     errors: pd.DataFrame     # error_table
     manifest: dict
-    automation: pd.DataFrame | None = None          # AUTOMATION_COLUMNS
-    automation_errors: pd.DataFrame | None = None   # automation_errors
+    automation: pd.DataFrame | None = None          # robot_columns("density")
+    automation_errors: pd.DataFrame | None = None   # automation_errors of both ROBOT_MEASURES
     diagnostics: dict | None = None                 # diagnostics: relocations by kind, China+1, installations
+    installations: pd.DataFrame | None = None       # robot_columns("installations")
 
     def format_errors(self) -> str:
         names = [n for n in FORECASTS if f"{n}_mae_pp" in self.errors]
@@ -223,19 +254,26 @@ class HindcastResult:
 
         extra = [c for c in EXTRA_COLUMNS if c in self.table]
         names = ("hindcast.csv", "extra.csv", "errors.csv", "hindcast.png", "hindcast.svg", "automation.csv",
-                 "automation_errors.csv", "automation.png", "automation.svg", "diagnostics.json")
+                 "automation_errors.csv", "automation.png", "automation.svg", "installations.csv",
+                 "installations.png", "installations.svg", "diagnostics.json")
         with results_folder(out_dir, "hindcast", outputs=names, force=force) as tmp:
             self.table[COLUMNS].to_csv(tmp / "hindcast.csv", index=False, float_format="%.8g")
             self.table[extra].to_csv(tmp / "extra.csv", index=False, float_format="%.8g")
             self.errors.to_csv(tmp / "errors.csv", index=False, float_format="%.6g")
             if self.automation is not None:
-                self.automation[AUTOMATION_COLUMNS].to_csv(tmp / "automation.csv", index=False, float_format="%.6g")
+                self.automation[robot_columns("density")].to_csv(tmp / "automation.csv", index=False, float_format="%.6g")
                 self.automation_errors.to_csv(tmp / "automation_errors.csv", index=False, float_format="%.6g")
+                if self.installations is not None:
+                    self.installations[robot_columns("installations")].to_csv(tmp / "installations.csv", index=False,
+                                                                              float_format="%.6g")
                 (tmp / "diagnostics.json").write_text(to_json(self.diagnostics))
             if plot:
                 plots.hindcast(self.table, self.manifest["until"], tmp / "hindcast.png")
                 if self.automation is not None:
                     plots.automation_hindcast(self.automation, self.manifest["until"], tmp / "automation.png")
+                if self.installations is not None:
+                    plots.automation_hindcast(self.installations, self.manifest["until"], tmp / "installations.png",
+                                              measure="installations")
             files = sorted(p.name for p in tmp.iterdir()) + ["manifest.json"]
             (tmp / "manifest.json").write_text(to_json(dict(self.manifest, files=files)))
         return Path(out_dir)
@@ -294,6 +332,7 @@ def hindcast(params: dict[str, float] | None = None, *, start: int = history.FIR
         "held": list(hold),
         "params_file": params_file, "versions": library_versions(), "git_commit": git_commit(), "created": now_iso(),
     }
-    automation = automation_table(results, until)
-    return HindcastResult(table, error_table(table, until), manifest, automation,
-                          automation_errors(automation, until), diagnostics(results, until))
+    robots = {m: robot_table(results, until, m) for m in ROBOT_MEASURES}
+    errors = pd.concat([automation_errors(robots[m], until, m) for m in ROBOT_MEASURES], ignore_index=True)
+    return HindcastResult(table, error_table(table, until), manifest, robots["density"], errors,
+                          diagnostics(results, until), robots["installations"])

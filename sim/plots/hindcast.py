@@ -38,26 +38,31 @@ def hindcast(table, until: int, path: str | Path) -> Path:
     return style.save(fig, path)
 
 
+#: Panel titles of the robot measures (`sim.history.hindcast.ROBOT_MEASURES`).
+ROBOT_TITLES = {"density": "Robot density (robots per 10,000 manufacturing employees)",
+                "installations": "Robots installed per year"}
+
+
 @style.styled
-def automation_hindcast(table, until: int, path: str | Path) -> Path:
-    """Per country with IFR figures: robot density observed, the model's mean and 5–95% band, the naive
+def automation_hindcast(table, until: int, path: str | Path, measure: str = "density") -> Path:
+    """Per country with IFR figures: the robot `measure` observed, the model's mean and 5–95% band, the naive
     forecasts after the cutoff (log scale)."""
-    codes = [c for c in dict.fromkeys(table["country"]) if table[table.country == c].observed_density.notna().any()]
+    observed = table[f"observed_{measure}"]
+    codes = [c for c in dict.fromkeys(table["country"]) if observed[table.country == c].notna().any()]
     fig, axes = style.panel_grid(len(codes), 3, 4, 2.9)
     for ax, code in zip(axes.flat, codes):
         t = table[table.country == code]
         years = t.year.to_numpy()
-        ax.fill_between(years, t.model_density_p05, t.model_density_p95, color="tab:blue", alpha=0.25, lw=0,
-                        label="model 5–95%")
-        ax.plot(years, t.model_density_mean, color="tab:blue", lw=1.8, label="model mean")
-        seen = t.observed_density.notna()
-        ax.plot(years[seen], t.observed_density[seen], "o", color="black", ms=4, label="IFR")
-        ax.plot(years, t.persistence_density, color="tab:gray", ls="--", lw=1.2, label="persistence")
-        ax.plot(years, t.trend_density, color="tab:orange", ls=":", lw=1.5, label="trend")
+        ax.fill_between(years, t[f"model_{measure}_p05"], t[f"model_{measure}_p95"], color="tab:blue", alpha=0.25,
+                        lw=0, label="model 5–95%")
+        ax.plot(years, t[f"model_{measure}_mean"], color="tab:blue", lw=1.8, label="model mean")
+        seen = t[f"observed_{measure}"].notna()
+        ax.plot(years[seen], t[f"observed_{measure}"][seen], "o", color="black", ms=4, label="IFR")
+        ax.plot(years, t[f"persistence_{measure}"], color="tab:gray", ls="--", lw=1.2, label="persistence")
+        ax.plot(years, t[f"trend_{measure}"], color="tab:orange", ls=":", lw=1.5, label="trend")
         ax.axvline(until + 0.5, color="tab:red", lw=1, alpha=0.7)
         ax.set_yscale("log")
         ax.set_title(code, fontsize=10)
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=5))
-    style.finish_grid(fig, axes, len(codes), "Robot density (robots per 10,000 manufacturing employees): fitted to "
-                      f"≤ {until} (red line)")
+    style.finish_grid(fig, axes, len(codes), f"{ROBOT_TITLES[measure]}: fitted to ≤ {until} (red line)")
     return style.save(fig, path)
