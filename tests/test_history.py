@@ -199,3 +199,13 @@ def test_a_later_start_carries_the_policy_events_before_it():
     grown = float((1 + history.wage_growth_path(2005, 2015)["JPN"]).prod())
     rates = cal.exchange_rates(2015)["JPN"] / cal.exchange_rates(2005)["JPN"]
     assert s2015.countries["JPN"]["wage"] == pytest.approx(history.HISTORY["JPN"][0] * grown * rates, rel=1e-3)
+
+
+def test_a_fit_started_from_an_earlier_one_starts_where_it_ran():
+    from sim.scenarios import parameters as P
+
+    earlier = {"theta": 99.0, "adjustment_speed": 0.2}               # theta beyond its bound; the rest not fitted
+    names = ("theta", "adjustment_speed", "relocation_cost")
+    x0 = fit.start_point(earlier, names)
+    assert x0 == (fit.FIT["theta"].hi, 0.2, P.MODEL["relocation_cost"].default)
+    assert x0[2] != fit.FIT["relocation_cost"].lo        # not the lower bound: the value the earlier run used

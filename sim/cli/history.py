@@ -117,8 +117,7 @@ def run_calibrate(args) -> int:
 
         earlier, _, _ = load_params(args.start_from, args.until)
         names = chosen.get("params", fit.DEFAULT_PARAMS)
-        chosen["x0"] = tuple(min(max(float(earlier.get(n, fit.FIT[n].lo)), fit.FIT[n].lo), fit.FIT[n].hi)
-                             for n in names)
+        chosen["x0"] = fit.start_point(earlier, names)
     settings = make(start=args.start, until=args.until, seed=args.seed, workers=args.workers, **chosen)
     fit.check_params(settings.params)                                    # before any work
     out = args.out or Path("results") / f"calibrated_{args.until}.toml"

@@ -126,6 +126,14 @@ def check_params(names) -> None:
         raise UserError(errors)
 
 
+def start_point(earlier: dict[str, float], names) -> tuple[float, ...]:
+    """x0 for `names` from an earlier fit's [model] values, clipped to the bounds; a parameter the earlier fit
+    did not set starts at its default, the value the earlier fit ran it at."""
+    from sim.scenarios import parameters as P
+
+    return tuple(min(max(float(earlier.get(n, P.MODEL[n].default)), FIT[n].lo), FIT[n].hi) for n in names)
+
+
 def replicate_runs(scenario, seeds, firms: int) -> list:
     """One `RunResult` per replicate seed."""
     return [run_scenario(scenario, seed=seed, firms=firms) for seed in seeds]
