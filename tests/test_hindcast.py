@@ -8,8 +8,16 @@ import pytest
 
 from sim.cli import main
 from sim.data import regions as cal
-from sim.history.hindcast import (COLUMNS, EXTRA_COLUMNS, FIVE, automation_errors, error_table, gdp_scaled,
-                                  naive_forecasts, robot_columns)
+from sim.history.hindcast import (
+    COLUMNS,
+    EXTRA_COLUMNS,
+    FIVE,
+    automation_errors,
+    error_table,
+    gdp_scaled,
+    naive_forecasts,
+    robot_columns,
+)
 
 
 def test_error_table_on_a_hand_made_example():

@@ -261,7 +261,8 @@ class HindcastResult:
             self.table[extra].to_csv(tmp / "extra.csv", index=False, float_format="%.8g")
             self.errors.to_csv(tmp / "errors.csv", index=False, float_format="%.6g")
             if self.automation is not None:
-                self.automation[robot_columns("density")].to_csv(tmp / "automation.csv", index=False, float_format="%.6g")
+                self.automation[robot_columns("density")].to_csv(tmp / "automation.csv", index=False,
+                                                                 float_format="%.6g")
                 self.automation_errors.to_csv(tmp / "automation_errors.csv", index=False, float_format="%.6g")
                 if self.installations is not None:
                     self.installations[robot_columns("installations")].to_csv(tmp / "installations.csv", index=False,
