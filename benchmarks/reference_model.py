@@ -61,7 +61,8 @@ from sim.model.countries import CountryState
 from sim.model.draws import Draws
 from sim.model.record import COUNTRY_COLUMNS, Recorder
 from sim.model.robots import BISECTION_STEPS
-from sim.model.setup import FIRM_COUNT_POWER, INNER_ROUNDS, ROUGH_TOLERANCE, SELECTION_ROUNDS, TOLERANCE
+from sim.model.setup import (FIRM_COUNT_POWER, INNER_ROUNDS, ROUGH_TOLERANCE, SELECTION_ROUNDS, TOLERANCE,
+                             VIABLE_Z)
 from sim.scenarios.parameters import LEVERS
 from sim.scenarios.scenario import Scenario, load_scenario
 
@@ -1110,16 +1111,18 @@ class ReferenceModel(mesa.Model):
 
     def _raise_to_break_even(self) -> bool:
         """`setup.raise_to_break_even`: a firm with r_i > 1 + μ whose break-even cost uc*_i = uc_i·(1 + μ)/r_i
-        exceeds r_h gets φ ← max(φ*, CDF⁻¹(min(CDF(φ*) + CDF(φ)·(1 − CDF(φ*)), 1 − 2⁻⁵³))),
-        φ* = φ·(uc − r_h)/(uc* − r_h) (CDF of the lognormal φ; with σ_φ < 10⁻⁹ φ ← φ*). Returns whether any
-        firm changed."""
+        exceeds r_h and whose φ* = φ·(uc − r_h)/(uc* − r_h) is at most the lognormal's quantile at z = VIABLE_Z
+        gets φ ← max(φ*, CDF⁻¹(min(CDF(φ*) + CDF(φ)·(1 − CDF(φ*)), 1 − 2⁻⁵³))) (CDF of the lognormal φ; with
+        σ_φ < 10⁻⁹ φ ← φ*). Returns whether any firm changed."""
         p, sigma = self.par, self.par["productivity_sigma"]
         lifted = []
         for f in self.firms:                              # all decided before any change
             fixed = self.costs.capital[f.home]
             target = f.uc * (1.0 + p["profit_margin"]) / f.rel
             if f.rel > 1.0 + p["profit_margin"] and target > fixed:
-                lifted.append((f, f.productivity * (f.uc - fixed) / (target - fixed)))
+                cutoff = f.productivity * (f.uc - fixed) / (target - fixed)
+                if cutoff <= lognormal_mean_one(sigma, VIABLE_Z):
+                    lifted.append((f, cutoff))
         for f, cutoff in lifted:
             if sigma < 1e-9:
                 f.productivity = cutoff

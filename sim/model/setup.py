@@ -33,6 +33,9 @@ from sim.model.market import Costs, pair_index
 #: neither the 2024 baseline nor the 2005 start stops lifting before the cap (their 14th lift still moves 8
 #: and 100 firms), and the firms still loss-making after it (0.06% and 0.55%) start with spread loss years.
 SELECTION_ROUNDS = 15
+#: A loss-making start firm is lifted only if it breaks even at a productivity its distribution reaches,
+#: φ* ≤ the 99.9th percentile (z = 3.09; assumption): `raise_to_break_even`.
+VIABLE_Z = 3.09
 #: Most rounds of `solve_start` (it converges in far fewer).
 INNER_ROUNDS = 50
 #: Relative change of A_c and of mean automation below which a round counts as converged (employment
@@ -253,16 +256,23 @@ def raise_to_break_even(firms, uc, rel, capital, par) -> bool:
     φ*_i = φ_i·(uc_i − r_h)/(uc*_i − r_h), uc*_i = uc_i·(1 + μ)/r_i (only the tasks' cost scales with 1/φ).
     Its productivity is redrawn from the lognormal truncated at φ*_i, keeping its own quantile
     u_i = CDF_φ(φ_i): φ_i ← CDF_φ⁻¹(CDF_φ(φ*_i) + u_i·(1 − CDF_φ(φ*_i))) — a Melitz-style cut-off of the
-    start-year productivity distribution, without new random numbers. Returns whether any firm changed.
+    start-year productivity distribution, without new random numbers. Only a firm whose φ*_i its distribution
+    reaches, φ*_i ≤ φ_max = CDF_φ⁻¹(Φ(`VIABLE_Z`)) (the 99.9th percentile), is lifted; beyond, no firm like it
+    is observed, and it stays loss-making and exits in its first years (`turnover.update_losses` spreads
+    them). Lifting those too made a few firms of the 2005 start 10 to 10,000 times as efficient as the
+    mean (up to φ = 9,664 in Japan), and the loss test's ratchet (docs/validation.md) later let them take
+    whole markets. Returns whether any firm changed.
     """
     f = firms
     fixed = capital[f.home]
     target = uc * (1.0 + par["profit_margin"]) / rel
-    fix = np.flatnonzero((rel > 1.0 + par["profit_margin"]) & (target > fixed))
+    loss = np.flatnonzero((rel > 1.0 + par["profit_margin"]) & (target > fixed))
+    cutoff = f.productivity[loss] * (uc[loss] - fixed[loss]) / (target[loss] - fixed[loss])
+    viable = cutoff <= lognormal_mean_one(par["productivity_sigma"], VIABLE_Z)
+    fix, cutoff = loss[viable], cutoff[viable]
     if fix.size == 0:
         return False
     phi = f.productivity[fix]
-    cutoff = phi * (uc[fix] - fixed[fix]) / (target[fix] - fixed[fix])
     sigma = par["productivity_sigma"]
     if sigma < 1e-9:  # degenerate: the z-transform would overflow; every firm is lifted to its cut-off
         f.productivity[fix] = cutoff
