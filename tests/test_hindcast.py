@@ -1,5 +1,6 @@
 """Hindcast scoring (sim/history/hindcast.py) and the calibrate/hindcast commands."""
 
+import json
 import math
 
 import numpy as np
@@ -12,6 +13,7 @@ from sim.history.hindcast import (
     COLUMNS,
     EXTRA_COLUMNS,
     FIVE,
+    adopting_share,
     automation_errors,
     error_table,
     gdp_scaled,
@@ -111,6 +113,9 @@ def test_calibrate_then_hindcast_from_the_command_line(tmp_path, capsys):
     assert set(robot_errors.measure) == {"density", "installations"}
     five = robot_errors.set_index(["measure", "country"]).loc[("installations", "five")]
     assert five["years"] == 9 and five[["model_male", "persistence_male", "trend_male"]].notna().all()
+    using_ai = json.loads((out / "diagnostics.json").read_text())["share_of_firms_using_ai_2024"]
+    assert set(using_ai) == {"DEU", "XEU", "EU"} and all(0.0 <= v <= 1.0 for v in using_ai.values())
+    assert min(using_ai["DEU"], using_ai["XEU"]) <= using_ai["EU"] <= max(using_ai["DEU"], using_ai["XEU"])
 
 
 def test_robot_errors_are_mean_absolute_log_errors_over_the_five():
@@ -144,3 +149,12 @@ def test_bad_options_are_one_line_errors(tmp_path, capsys, argv, message):
     assert main([*argv, "--out", str(tmp_path / "out.toml" if argv[0] == "calibrate" else tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and message in err[0], err
+
+
+def test_share_of_firms_using_ai_counts_firms_with_any_automation():
+    from types import SimpleNamespace
+
+    firms = SimpleNamespace(location=np.array([0, 1, 0, 2, 0]), automation=np.array([0.0, 0.3, 0.1, 0.0, 0.2]))
+    assert adopting_share(firms, [0]) == pytest.approx(2 / 3)
+    assert adopting_share(firms, [1, 2]) == pytest.approx(0.5)
+    assert np.isnan(adopting_share(firms, [5]))

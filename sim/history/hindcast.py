@@ -173,14 +173,27 @@ def automation_errors(table: pd.DataFrame, until: int, measure: str = "density")
     return pd.DataFrame(rows)
 
 
+def adopting_share(firms, locations) -> float:
+    """The share of the firms producing in `locations` with any automation (α > 0): the model's counterpart of
+    Eurostat's share of enterprises using any AI technology (isoc_eb_ai)."""
+    here = np.isin(firms.location, locations)
+    return float((firms.automation[here] > 0).mean()) if here.any() else float("nan")
+
+
 def diagnostics(results, until: int) -> dict:
     """Replicate means of: relocations per year by kind; China's, Viet Nam's and Mexico's shares of the US
-    market (the China+1 signature); China's share of world robot installations."""
+    market (the China+1 signature); China's share of world robot installations; the share of firms in
+    Germany, the rest of the EU and both that use AI in the last year (`adopting_share`)."""
     moves = pd.concat([r.flows.assign(replicate=i) for i, r in enumerate(results)])
     per_year = (moves.groupby(["year", "kind"]).firms.sum() / len(results)).unstack(fill_value=0.0)
     trade = pd.concat([r.trade for r in results]).groupby(["year", "origin", "market"]).share.mean()
     us = {code: trade.xs((code, "USA"), level=("origin", "market")).round(5).to_dict()
           for code in ("CHN", "VNM", "MEX")}
+    codes = list(results[0].model.state.codes)
+    europe = {"DEU": [codes.index("DEU")], "XEU": [codes.index("XEU")],
+              "EU": [codes.index("DEU"), codes.index("XEU")]}
+    adopting = {name: float(np.mean([adopting_share(r.model.firms, where) for r in results]))
+                for name, where in europe.items()}
     installs = pd.concat([r.countries for r in results]).groupby(["year", "country"]).robot_installations.mean()
     world = installs.groupby(level="year").sum()
     china = (installs.xs("CHN", level="country") / world.where(world > 0)).round(4).to_dict()
@@ -188,6 +201,7 @@ def diagnostics(results, until: int) -> dict:
                                              for y, row in per_year.iterrows()},
             "share_of_us_market_supplied_from": {c: {int(y): v for y, v in d.items()} for c, d in us.items()},
             "china_share_of_world_robot_installations": {int(y): v for y, v in china.items()},
+            f"share_of_firms_using_ai_{int(results[0].model.year)}": adopting,
             "cutoff": until}
 
 
