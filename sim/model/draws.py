@@ -39,11 +39,20 @@ def _mix_scalar(z: int) -> int:
     return z ^ (z >> 31)
 
 
+#: Keys mixed at a time: the mix is a dozen passes over its arrays, and blocks of this size keep them
+#: in the CPU's cache (over 100,000 firms at once it takes about twice as long).
+BLOCK = 1 << 15
+
+
 def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's output function on uint64 arrays (multiplications wrap modulo 2⁶⁴)."""
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
-    return z ^ (z >> np.uint64(31))
+    """SplitMix64's output function on uint64 arrays (multiplications wrap modulo 2⁶⁴), in place in `z`."""
+    shifted = np.empty_like(z)
+    z ^= np.right_shift(z, np.uint64(30), out=shifted)
+    z *= np.uint64(_M1)
+    z ^= np.right_shift(z, np.uint64(27), out=shifted)
+    z *= np.uint64(_M2)
+    z ^= np.right_shift(z, np.uint64(31), out=shifted)
+    return z
 
 
 class Draws:
@@ -70,9 +79,17 @@ class Draws:
         return ndtri(self._keyed(keys, year, stream))
 
     def _keyed(self, keys: np.ndarray, year: int, stream: str) -> np.ndarray:
-        base = _mix_scalar((self.key + _mix_scalar((year << 8) + STREAMS[stream])) & _MASK)
-        z = np.uint64(base) + np.asarray(keys).astype(np.uint64) * np.uint64(_GAMMA)
-        return ((_mix(z) >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0 ** -53
+        base = np.uint64(_mix_scalar((self.key + _mix_scalar((year << 8) + STREAMS[stream])) & _MASK))
+        keys = np.asarray(keys)
+        u = np.empty(keys.shape)
+        for start in range(0, keys.size, BLOCK):        # blocks of firms, not firms (see BLOCK)
+            z = keys[start:start + BLOCK].astype(np.uint64)
+            z *= np.uint64(_GAMMA)
+            z += base
+            u[start:start + BLOCK] = _mix(z) >> np.uint64(11)   # 53 bits: exact in float64
+        u += 0.5
+        u *= 2.0 ** -53
+        return u
 
 
 # transforms of uniform and normal draws ------------------------------------------
