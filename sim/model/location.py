@@ -85,22 +85,40 @@ def location_values(costs, state, par, home, cur, alpha, access, phi=1.0, incent
     does not (r_h is not divided by φ), so reviewers use their own φ and entrants, not yet drawn, φ = 1.
     """
     n, theta = costs.n, par["theta"]
-    j = np.arange(n)[:, None]
     alpha = np.asarray(alpha)
     alpha = alpha[None, :] if alpha.ndim == 1 else alpha
-    ell = costs.labor[home[None, :], j]                                            # ℓ_hj, C × n
+    # what depends on countries only is a table over j and (h) or (h, cur), looked up by the deciders' columns
+    ell = np.ascontiguousarray(costs.labor.T).take(home, axis=1)                    # ℓ_hj, C × n
     uc = (((1.0 - alpha * costs.effectiveness[:, None]) * ell + alpha * costs.ai_running) / phi
           + costs.capital[home][None, :])
     cols = np.arange(len(home))
-    here = access[home, cur][None, :]
-    reach = np.divide(access[home[None, :], j], here, out=np.zeros_like(uc), where=here > 0)   # no access: no gain
-    with np.errstate(divide="ignore"):          # no access at j: ln 0 = −∞, never chosen
-        log_gain = np.log(reach) / theta - np.log(uc / uc[cur, cols])
-    qualifies = incentive & (~state.reshoring_home_only[:, None] | (home[None, :] == j))
-    fee = par["relocation_cost"] * np.where(qualifies, 1.0 - state.reshoring_incentive[:, None], 1.0)
-    value = par["relocation_horizon"] * log_gain - fee
+    reach_gain = reach_gains(access, theta).take(home * n + cur, axis=1)              # ln(MA_hj/MA_h,cur)/θ
+    with np.errstate(divide="ignore"):
+        log_gain = reach_gain - np.log(uc / uc[cur, cols])
+    value = par["relocation_horizon"] * log_gain - move_fees(state, par, incentive).take(home, axis=1)
     value[cur, cols] = 0.0
     return value
+
+
+def reach_gains(access, theta) -> np.ndarray:
+    """ln(MA_hj/MA_hc)/θ for every location j (rows) and pair (h, c) (columns h·C + c), C × C²: the market
+    access term of `location_values` for a firm from h producing at c. No access at j: ln 0 = −∞, never
+    chosen; none at c: no gain anywhere (0 for every j)."""
+    n = len(access)
+    here = access.reshape(n * n, 1)                                      # MA_hc
+    there = np.repeat(access, n, axis=0)                                 # MA_hj in row h·C + c
+    reach = np.divide(there, here, out=np.zeros_like(there), where=here > 0)
+    with np.errstate(divide="ignore"):
+        return np.ascontiguousarray((np.log(reach) / theta).T)
+
+
+def move_fees(state, par, incentive=True) -> np.ndarray:
+    """M·(1 − I_j·elig_hj) for every location j (rows) and headquarters h (columns), C × C: the cost of a
+    move to j, net of j's reshoring incentive where a firm from h qualifies (`location_values`)."""
+    n = len(state)
+    j, h = np.arange(n)[:, None], np.arange(n)[None, :]
+    qualifies = incentive & (~state.reshoring_home_only[:, None] | (h == j))
+    return par["relocation_cost"] * np.where(qualifies, 1.0 - state.reshoring_incentive[:, None], 1.0)
 
 
 def logit_weights(value, beta) -> np.ndarray:
