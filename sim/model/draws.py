@@ -94,9 +94,12 @@ class Draws:
 
 # transforms of uniform and normal draws ------------------------------------------
 def categorical(prob, u):
-    """Inverse-CDF draw of categories from uniforms `u` (vectorised, reproducible)."""
-    cdf = np.cumsum(prob)
-    return np.minimum(np.searchsorted(cdf, u * cdf[-1], side="right"), len(prob) - 1)
+    """Inverse-CDF draw of categories from uniforms `u` (vectorised, reproducible): the number of cumulative
+    weights ≤ u·total, at most K − 1. `prob` is one distribution (K,) for every draw or one per draw (n × K)."""
+    cdf = np.cumsum(prob, axis=-1)
+    if cdf.ndim == 1:
+        return np.minimum(np.searchsorted(cdf, u * cdf[-1], side="right"), len(cdf) - 1)
+    return np.minimum((cdf <= (u * cdf[:, -1])[:, None]).sum(axis=1), cdf.shape[1] - 1)
 
 
 def lognormal_mean_one(sigma, z):

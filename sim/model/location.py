@@ -208,8 +208,4 @@ def entry_table(costs, state, par, automation, access) -> np.ndarray:
 
 def draw_locations(prob, hq, u) -> np.ndarray:
     """Locations of entrants with headquarters `hq` from P(j | h) by inverse CDF of uniforms `u`."""
-    out = np.empty(len(hq), dtype=np.intp)
-    for h in np.unique(hq):                    # a loop over countries, not firms
-        these = hq == h
-        out[these] = categorical(prob[h], u[these])
-    return out
+    return categorical(prob[hq], u)
