@@ -54,12 +54,12 @@ class RelocationResult:
         firms.location[self.movers] = self.destination
 
 
-def market_access(firms, uc, costs, demand, theta) -> np.ndarray:
+def market_access(firms, g, costs, demand) -> np.ndarray:
     """MA_hj = Σ_m D_m·W_{hj,m}^(−θ) / Den_m: the sales a unit weight g earns from (h, j) at this year's
-    competition, Den_m = Σ_i g_i·W_{pair_i,m}^(−θ) (the allocation's denominator; h × j, C × C)."""
+    competition, Den_m = Σ_i g_i·W_{pair_i,m}^(−θ) (the allocation's denominator, `market.denominators`, of
+    the firms' weights `g`, `market.allocation_weights`; h × j, C × C)."""
     n = costs.n
-    pair = market.pair_index(firms.home, firms.location, n)
-    den = market.country_sums(pair, market.allocation_weights(firms.capacity, uc, theta), n * n) @ costs.weight
+    den = market.denominators(g, market.pair_index(firms.home, firms.location, n), costs.weight)
     share = np.divide(demand, den, out=np.zeros_like(demand), where=den > 0)
     return (costs.weight @ share).reshape(n, n)
 

@@ -151,10 +151,15 @@ def target_shares(g, pair, weight, scale=1.0, out=None):
     W^(−θ) and no power is taken over the firms × markets matrix: π*_im = g_i·(W^(−θ)_{pair,m} /
     denominator_m), the bracket a C² × M table looked up by the firm's pair.
     """
-    denominator = country_sums(pair, g, len(weight)) @ weight                  # (M,)
-    out = np.take(scale * weight / denominator, pair, axis=0, out=out, mode="clip")  # firms × M
+    out = np.take(scale * weight / denominators(g, pair, weight), pair, axis=0, out=out, mode="clip")  # firms × M
     out *= g[:, None]
     return out
+
+
+def denominators(g, pair, weight):
+    """Den_m = Σ_i g_i·W_{pair_i,m}^(−θ), the CES denominator of every market (M,): a per-pair sum of the
+    weights g times W^(−θ)."""
+    return country_sums(pair, g, len(weight)) @ weight
 
 
 def adjust(pi, g, pair, weight, chi, scratch=None):
@@ -298,9 +303,11 @@ def relative_prices(firms, uc, quality, costs, demand) -> tuple[np.ndarray, np.n
                           scratch=firms.scratch()), level
 
 
-def allocate(firms, uc, costs, demand, par) -> None:
-    """Step 3: market shares move towards the target (`adjust`); output Q_i = Σ_m π_im·D_m."""
+def allocate(firms, uc, costs, demand, par) -> np.ndarray:
+    """Step 3: market shares move towards the target (`adjust`); output Q_i = Σ_m π_im·D_m. Returns the
+    allocation weights g_i (`allocation_weights`), which market access is computed from."""
     g = allocation_weights(firms.capacity, uc, par["theta"])
     adjust(firms.pi, g, pair_index(firms.home, firms.location, costs.n), costs.weight, par["adjustment_speed"],
            scratch=firms.scratch())
     firms.output = firms.pi @ demand
+    return g
