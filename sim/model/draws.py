@@ -93,13 +93,16 @@ class Draws:
 
 
 # transforms of uniform and normal draws ------------------------------------------
-def categorical(prob, u):
+def categorical(prob, u, rows=None):
     """Inverse-CDF draw of categories from uniforms `u` (vectorised, reproducible): the number of cumulative
-    weights ≤ u·total, at most K − 1. `prob` is one distribution (K,) for every draw or one per draw (n × K)."""
+    weights ≤ u·total, at most K − 1. `prob` is one distribution (K,) for every draw or, with `rows`, a table
+    of distributions (one per row, K columns) of which draw i uses row rows[i]."""
     cdf = np.cumsum(prob, axis=-1)
-    if cdf.ndim == 1:
+    if rows is None:
         return np.minimum(np.searchsorted(cdf, u * cdf[-1], side="right"), len(cdf) - 1)
-    return np.minimum((cdf <= (u * cdf[:, -1])[:, None]).sum(axis=1), cdf.shape[1] - 1)
+    # categories × draws, so that the count runs along the long axis
+    below = np.ascontiguousarray(cdf.T).take(rows, axis=1) <= u * cdf[rows, -1]
+    return np.minimum(below.sum(axis=0), cdf.shape[1] - 1)
 
 
 def lognormal_mean_one(sigma, z):

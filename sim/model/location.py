@@ -208,4 +208,4 @@ def entry_table(costs, state, par, automation, access) -> np.ndarray:
 
 def draw_locations(prob, hq, u) -> np.ndarray:
     """Locations of entrants with headquarters `hq` from P(j | h) by inverse CDF of uniforms `u`."""
-    return categorical(prob[hq], u)
+    return categorical(prob, u, rows=hq)
