@@ -121,9 +121,12 @@ def adopt(firms, costs, state, par, u) -> AdoptionResult:
     eligible = step > MIN_STEP * par["adoption_step"]  # not a rounding error's worth below α_max
     spread = par["adoption_threshold_spread"]
     chance = hazard[loc]          # one uniform decides both: the hazard fires and the threshold is passed
-    candidate = eligible & (u < chance * threshold_share(value, capex, subsidy_rate[loc], spread))
+    # F_i ≤ 1, so a firm whose hazard does not fire (u_i ≥ λ_c) is no candidate whatever its F_i: F is
+    # computed for the others only
+    fired = np.flatnonzero(eligible & (u < chance))
+    c_idx = fired[u[fired] < chance[fired] * threshold_share(value[fired], capex[fired], subsidy_rate[loc[fired]],
+                                                             spread)]
     # country sums over the candidates only (the other terms are zeros)
-    c_idx = np.flatnonzero(candidate)
     c_loc, c_capex, c_value, c_chance = loc[c_idx], capex[c_idx], value[c_idx], chance[c_idx]
     requested = np.bincount(c_loc, subsidy_rate[c_loc] * c_capex, minlength=n_countries)
     fund = np.where(state.ai_fund < 1.0, 0.0, state.ai_fund)  # under a dollar pays nothing
