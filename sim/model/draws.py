@@ -98,11 +98,12 @@ def categorical(prob, u, rows=None):
     weights ≤ u·total, at most K − 1. `prob` is one distribution (K,) for every draw or, with `rows`, a table
     of distributions (one per row, K columns) of which draw i uses row rows[i]."""
     cdf = np.cumsum(prob, axis=-1)
+    # categories (countries: few) × draws, so that the count runs along the long axis
     if rows is None:
-        return np.minimum(np.searchsorted(cdf, u * cdf[-1], side="right"), len(cdf) - 1)
-    # categories × draws, so that the count runs along the long axis
-    below = np.ascontiguousarray(cdf.T).take(rows, axis=1) <= u * cdf[rows, -1]
-    return np.minimum(below.sum(axis=0), cdf.shape[1] - 1)
+        below = cdf[:, None] <= u * cdf[-1]
+    else:
+        below = np.ascontiguousarray(cdf.T).take(rows, axis=1) <= u * cdf[rows, -1]
+    return np.minimum(below.sum(axis=0), cdf.shape[-1] - 1)
 
 
 def lognormal_mean_one(sigma, z):
