@@ -272,9 +272,17 @@ def market_price_levels(pi, uc, pair, price_factor):
     Computed as Σ_pair W_{pair,m} · Σ_{i∈pair} uc_i·π_im; the inner sums are one sparse product
     (a pairs × firms matrix with uc_i at (pair_i, i)) with π, which reads π once.
     """
-    n = len(pair)
-    by_pair = sparse.csc_matrix((uc, pair, np.arange(n + 1)), shape=(len(price_factor), n)) @ pi
+    by_pair = row_sums_matrix(pair, uc, len(price_factor)) @ pi
     return (by_pair * price_factor).sum(axis=0)
+
+
+def row_sums_matrix(rows, values, n_rows):
+    """The n_rows × firms sparse matrix with values_i at (rows_i, i). Its product with a firms × markets matrix
+    X is Σ_{i: rows_i = r} values_i·X_im for every r and m, added firm by firm, and reads X once, row by row.
+    (32-bit indices, which scipy would otherwise convert to: populations stay far below 2³¹ firms.)"""
+    n = len(rows)
+    return sparse.csc_matrix((values, np.asarray(rows, dtype=np.int32), np.arange(n + 1, dtype=np.int32)),
+                             shape=(n_rows, n))
 
 
 def relative_price(uc_quality, pi, pair, home, demand, output, price_factor, price_level, scratch=None):
