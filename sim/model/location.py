@@ -88,14 +88,21 @@ def location_values(costs, state, par, home, cur, alpha, access, phi=1.0, incent
     alpha = np.asarray(alpha)
     alpha = alpha[None, :] if alpha.ndim == 1 else alpha
     # what depends on countries only is a table over j and (h) or (h, cur), looked up by the deciders' columns
+    # (C × n arrays are updated in place: a fresh one for every operation costs more than the arithmetic)
     ell = np.ascontiguousarray(costs.labor.T).take(home, axis=1)                    # ℓ_hj, C × n
-    uc = (((1.0 - alpha * costs.effectiveness[:, None]) * ell + alpha * costs.ai_running) / phi
-          + costs.capital[home][None, :])
+    uc = np.multiply(alpha, costs.effectiveness[:, None])
+    np.subtract(1.0, uc, out=uc)
+    uc *= ell
+    uc += alpha * costs.ai_running
+    uc /= phi
+    uc += costs.capital[home][None, :]                       # uc_hj
     cols = np.arange(len(home))
-    reach_gain = reach_gains(access, theta).take(home * n + cur, axis=1)              # ln(MA_hj/MA_h,cur)/θ
+    ratio = np.divide(uc, uc[cur, cols], out=uc)             # uc_hj/uc_h,cur
     with np.errstate(divide="ignore"):
-        log_gain = reach_gain - np.log(uc / uc[cur, cols])
-    value = par["relocation_horizon"] * log_gain - move_fees(state, par, incentive).take(home, axis=1)
+        value = reach_gains(access, theta).take(home * n + cur, axis=1)              # ln(MA_hj/MA_h,cur)/θ
+        value -= np.log(ratio, out=ratio)
+    value *= par["relocation_horizon"]
+    value -= move_fees(state, par, incentive).take(home, axis=1)
     value[cur, cols] = 0.0
     return value
 
@@ -124,13 +131,17 @@ def move_fees(state, par, incentive=True) -> np.ndarray:
 def logit_weights(value, beta) -> np.ndarray:
     """exp(β_r·V_j) per column of `value` (countries × deciders), shifted by the column's best so it cannot
     overflow."""
-    return np.exp(beta * (value - value.max(axis=0)))
+    weight = value - value.max(axis=0)
+    weight *= beta
+    return np.exp(weight, out=weight)
 
 
 def choose(value, cur, u, beta) -> np.ndarray:
     """Logit pick P(j) ∝ exp(β_r·V_j) by inverse CDF from uniforms `u`; the decider moves to its pick only
     if V_pick > 0, else it stays at `cur`. Returns the chosen location of every decider."""
-    cdf = np.cumsum(logit_weights(value, beta), axis=0)
+    cdf = logit_weights(value, beta)
+    for j in range(1, len(cdf)):     # a loop over countries: np.cumsum(axis=0) over a short first axis is 3× slower
+        cdf[j] += cdf[j - 1]
     pick = np.minimum((cdf < u * cdf[-1]).sum(axis=0), len(cdf) - 1)
     worth = value[pick, np.arange(len(cur))] > 0
     return np.where(worth, pick, cur)
