@@ -69,7 +69,8 @@ def test_automation_makes_the_home_location_worth_more():
     costs, f = model.costs(), model.firms
     uc = costs.unit_cost(f.automation, f.productivity, f.home, f.location)
     g = market.allocation_weights(f.capacity, uc, model.par["theta"])
-    access = location.market_access(f, g, costs, model.state.demand)
+    den = market.denominators(g, market.pair_index(f.home, f.location, costs.n), costs.weight)
+    access = location.market_access(costs, model.state.demand, den)
     home, cur = np.array([deu, deu]), np.array([chn, chn])
     value = location.location_values(costs, model.state, model.par, home, cur, np.array([0.0, 0.6]), access)
     assert value[deu, 1] > value[deu, 0] + 0.6

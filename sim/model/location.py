@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model import market
 from sim.model.draws import categorical
 
 #: Kinds of a move by a firm headquartered in h from origin o to destination d (flows.csv `kind`).
@@ -54,12 +53,11 @@ class RelocationResult:
         firms.location[self.movers] = self.destination
 
 
-def market_access(firms, g, costs, demand) -> np.ndarray:
+def market_access(costs, demand, den) -> np.ndarray:
     """MA_hj = Σ_m D_m·W_{hj,m}^(−θ) / Den_m: the sales a unit weight g earns from (h, j) at this year's
-    competition, Den_m = Σ_i g_i·W_{pair_i,m}^(−θ) (the allocation's denominator, `market.denominators`, of
-    the firms' weights `g`, `market.allocation_weights`; h × j, C × C)."""
+    competition, Den_m = Σ_i g_i·W_{pair_i,m}^(−θ) the allocation's denominators (`market.denominators`, as
+    `market.allocate` returns them; h × j, C × C)."""
     n = costs.n
-    den = market.denominators(g, market.pair_index(firms.home, firms.location, n), costs.weight)
     share = np.divide(demand, den, out=np.zeros_like(demand), where=den > 0)
     return (costs.weight @ share).reshape(n, n)
 

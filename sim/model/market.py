@@ -141,8 +141,9 @@ def allocation_weights(capacity, uc, theta):
     return capacity * uc ** (-theta)
 
 
-def target_shares(g, pair, weight, scale=1.0, out=None):
-    """Target market shares π*_im (step 3), times `scale` (into `out` if given)::
+def target_shares(g, pair, weight, scale=1.0, out=None, den=None):
+    """Target market shares π*_im (step 3), times `scale` (into `out` if given; `den` the denominators if
+    already known)::
 
         p_im   = uc_i · γ_hc · (1 + τ_{c→m}) · d_cm / B_hm
         π*_im  = k_i · p_im^(−θ) / Σ_i' k_i' · p_i'm^(−θ)
@@ -151,7 +152,8 @@ def target_shares(g, pair, weight, scale=1.0, out=None):
     W^(−θ) and no power is taken over the firms × markets matrix: π*_im = g_i·(W^(−θ)_{pair,m} /
     denominator_m), the bracket a C² × M table looked up by the firm's pair.
     """
-    out = np.take(scale * weight / denominators(g, pair, weight), pair, axis=0, out=out, mode="clip")  # firms × M
+    den = denominators(g, pair, weight) if den is None else den
+    out = np.take(scale * weight / den, pair, axis=0, out=out, mode="clip")  # firms × M
     out *= g[:, None]
     return out
 
@@ -162,19 +164,29 @@ def denominators(g, pair, weight):
     return country_sums(pair, g, len(weight)) @ weight
 
 
-def adjust(pi, g, pair, weight, chi, scratch=None):
+def adjust(pi, g, pair, weight, chi, den, scratch=None):
     """Partial adjustment towards the target, in place: π_t = π_{t−1} + χ·(π*_t − π_{t−1}),
-    computed as (1 − χ)·π_{t−1} + χ·π*_t with π* from `target_shares(g, …)`.
+    computed as (1 − χ)·π_{t−1} + χ·π*_t with π* from `target_shares(g, …)` (`den` its denominators).
 
     A market whose suppliers all exited last year (no shares left) jumps to π*.
     `scratch` (optional) is a firms × markets array to compute χ·π* in.
     """
-    empty = column_sums(pi) == 0
+    empty = empty_markets(pi)
     pi *= 1.0 - chi
-    pi += target_shares(g, pair, weight, scale=chi, out=scratch)
+    pi += target_shares(g, pair, weight, scale=chi, out=scratch, den=den)
     if empty.any():
-        pi[:, empty] = target_shares(g, pair, weight)[:, empty]
+        pi[:, empty] = target_shares(g, pair, weight, den=den)[:, empty]
     return pi
+
+
+def empty_markets(pi):
+    """The markets without shares left (Σ_i π_im = 0; shares are never negative). Nearly every firm sells in
+    every market, so a market where the first firm has a share is not empty and only the others are summed."""
+    if len(pi) == 0:
+        return np.ones(pi.shape[1], dtype=bool)
+    empty = pi[0] == 0
+    empty[empty] = column_sums(pi[:, empty]) == 0
+    return empty
 
 
 def column_sums(pi):
@@ -313,9 +325,10 @@ def relative_prices(firms, uc, quality, costs, demand) -> tuple[np.ndarray, np.n
 
 def allocate(firms, uc, costs, demand, par) -> np.ndarray:
     """Step 3: market shares move towards the target (`adjust`); output Q_i = Σ_m π_im·D_m. Returns the
-    allocation weights g_i (`allocation_weights`), which market access is computed from."""
+    markets' denominators Den_m (`denominators`), which market access is computed from."""
     g = allocation_weights(firms.capacity, uc, par["theta"])
-    adjust(firms.pi, g, pair_index(firms.home, firms.location, costs.n), costs.weight, par["adjustment_speed"],
-           scratch=firms.scratch())
+    pair = pair_index(firms.home, firms.location, costs.n)
+    den = denominators(g, pair, costs.weight)
+    adjust(firms.pi, g, pair, costs.weight, par["adjustment_speed"], den, scratch=firms.scratch())
     firms.output = firms.pi @ demand
-    return g
+    return den

@@ -83,8 +83,8 @@ class FactoryShiftModel(mesa.Model):
         s.grow_demand()
         costs = self.costs()                                                       # 2. costs
         uc = costs.unit_cost(f.automation, f.productivity, f.home, f.location)
-        g = market.allocate(f, uc, costs, s.demand, p)                             # 3. market allocation
-        access = location.market_access(f, g, costs, s.demand)
+        den = market.allocate(f, uc, costs, s.demand, p)                           # 3. market allocation
+        access = location.market_access(costs, s.demand, den)
         labor_market = labor.clear(f, costs, s)                                    # 4. labor market
         s.wage_lcu = labor.next_wage(s, labor_market.tightness, p)
         ahead = costs.at_wage(s.wage)            # decisions look ahead to the wage they will pay
