@@ -168,22 +168,22 @@ def relocate(firms, costs, state, supply, access, par, draws, year) -> Relocatio
     move with the firm; the state of j pays I_j·elig·M·Q_i for each qualifying move.
     """
     n = len(state)
-    # every firm draws all three numbers, reviewing or not: the draws are keyed, the cost is small,
-    # and the reference model (benchmarks/reference_model.py) replays them in this order
-    u_review, u_choice, u_order = (draws.keyed_uniform(firms.id, year, s) for s in ("review", "choice", "order"))
+    # the draws are keyed by firm id: a reviewer's choice and a mover's place in the queue are the same
+    # numbers whoever else draws (the reference model, benchmarks/reference_model.py, replays them in order)
+    u_review = draws.keyed_uniform(firms.id, year, "review")
     idx = np.flatnonzero((u_review < par["relocation_review_rate"]) & (firms.output > 0))
     if idx.size == 0:
         return RelocationResult.nobody(n, par["relocation_labor_cap"] * supply)
     # arrays are countries × reviewers, so that the reductions over countries run along the long axis
     cur, home = firms.location[idx].astype(np.intp), firms.home[idx].astype(np.intp)
     value = location_values(costs, state, par, home, cur, firms.automation[idx], access, firms.productivity[idx])
-    choice = choose(value, cur, u_choice[idx], par["relocation_sharpness"])
+    choice = choose(value, cur, draws.keyed_uniform(firms.id[idx], year, "choice"), par["relocation_sharpness"])
     moving = choice != cur
     movers, dest = idx[moving], choice[moving]
     jobs = costs.hours(firms.automation[movers], firms.productivity[movers], firms.home[movers], dest,
                        firms.output[movers]) / state.annual_hours[dest]
     room = par["relocation_labor_cap"] * supply
-    accepted = within_room(dest, jobs, u_order[movers], room)
+    accepted = within_room(dest, jobs, draws.keyed_uniform(firms.id[movers], year, "order"), room)
     room -= np.bincount(dest[accepted], jobs[accepted], minlength=n)
     movers, dest = movers[accepted], dest[accepted]
     origin, hq = firms.location[movers].astype(np.intp), firms.home[movers].astype(np.intp)
