@@ -35,13 +35,13 @@ GROUPS = {
     "advance": "1 drifts and schedules", "apply_schedules": "1 drifts and schedules",
     "grow_demand": "1 drifts and schedules",
     "costs": "2 costs", "at_wage": "2 costs", "unit_cost": "2 costs",
-    "allocate": "3 market allocation",
+    "allocate": "3 market allocation", "market_access": "3 market allocation",
     "clear": "4 labor", "next_wage": "4 labor",
     "adopt": "5 adoption", "keyed_uniform": "5 adoption",  # the adoption draw (step calls it directly)
     "relocate": "6 relocation", "apply": "6 relocation",
     "update_losses": "7 entry and exit", "relative_prices": "7 entry and exit",  # 7a loss test
     "exit_and_enter": "7 entry and exit",
-    "country_values": "8 recording", "add_year": "8 recording",
+    "country_values": "8 recording", "add_year": "8 recording", "check": "8 recording",
 }
 
 
@@ -65,7 +65,7 @@ def profile_shares(scenario, firms):
 
 def price_matrix(model) -> np.ndarray:
     f, costs = model.firms, model.costs()
-    return costs.unit_cost(f.automation, f.productivity, f.location)[:, None] * costs.friction[f.location]
+    return costs.unit_cost(f.automation, f.productivity, f.home, f.location)[:, None] * costs.friction[f.location]
 
 
 def step_vs_power(scenario, firms):

@@ -25,8 +25,9 @@ Randomness is replayed, not drawn: run the vectorised model with `RecordingDraws
 `draws.replay()` to `ReferenceModel`. The vectorised model draws whole vectors, in this
 order: at set-up normal×3 (φ, k̃, automation spread), uniform (age), uniform (foreign),
 uniform (headquarters of the foreign), then uniform (loss-year spread); each year keyed
-uniforms for adoption, then review, choice and order for every living firm (element i is the
-i-th living firm in id order), then entry_hq, entry_location, entry_productivity (normal),
+uniforms for adoption and review for every living firm (element i is the i-th living firm in
+id order), choice for the reviewing firms with sales and order for the movers (both in id
+order; neither if no firm reviews), then entry_hq, entry_location, entry_productivity (normal),
 entry_capacity (normal) for the year's candidates and entry_order for the candidates abroad.
 `ReplayDraws` hands them out in that order and fails loudly if the reference asks for a
 different kind or number, which is also how a different number of exits, entrants or
@@ -658,12 +659,16 @@ class ReferenceModel(mesa.Model):
         jobs Λ_i(at j)/h_yr,j stay within cap_L·L_j; j pays I_j·elig·M·Q_i per accepted move. Moves apply
         after the loss test. Returns the accepted moves and the room left for entrants abroad."""
         p, C = self.par, self.countries
-        u_review, u_choice, u_order = (self.draws.uniform(len(self.firms)) for _ in range(3))
-        for f, a, b, c in zip(self.firms, u_review, u_choice, u_order):
-            f.reviews, f.u_choice, f.u_order = a < p["relocation_review_rate"], b, c
+        for f, u in zip(self.firms, self.draws.uniform(len(self.firms))):
+            f.reviews = u < p["relocation_review_rate"]
+        reviewers = [f for f in self.firms if f.reviews and f.output > 0]
+        for f, u in zip(reviewers, self.draws.uniform(len(reviewers)) if reviewers else []):
+            f.u_choice = u                     # drawn for the reviewers with sales, in id order
         self._visit("choose_location")
         room = [p["relocation_labor_cap"] * s for s in supply]
         movers = [f for f in self.firms if f.move_to is not None]
+        for f, u in zip(movers, self.draws.uniform(len(movers)) if reviewers else []):
+            f.u_order = u                      # and for the movers, in id order
         accepted: list[Firm] = []
         for j in self.markets:
             arriving = [f for f in movers if f.move_to == j]

@@ -61,14 +61,16 @@ def test_automation_makes_the_home_location_worth_more():
     is dearer (measured at the 2024 start: V_DEU 4.98 at α = 0 → 6.35 at α = 0.6, in years of output; the
     unit-cost ratio uc_DEU/uc_CHN 1.68 → 1.41)."""
     from sim import FactoryShiftModel, load_scenario
-    from sim.model import location
+    from sim.model import location, market
 
     model = FactoryShiftModel(load_scenario("baseline").with_overrides({"run.firms": 300}), seed=1)
     codes = list(model.state.codes)
     deu, chn = codes.index("DEU"), codes.index("CHN")
     costs, f = model.costs(), model.firms
     uc = costs.unit_cost(f.automation, f.productivity, f.home, f.location)
-    access = location.market_access(f, uc, costs, model.state.demand, model.par["theta"])
+    g = market.allocation_weights(f.capacity, uc, model.par["theta"])
+    den = market.denominators(g, market.pair_index(f.home, f.location, costs.n), costs.weight)
+    access = location.market_access(costs, model.state.demand, den)
     home, cur = np.array([deu, deu]), np.array([chn, chn])
     value = location.location_values(costs, model.state, model.par, home, cur, np.array([0.0, 0.6]), access)
     assert value[deu, 1] > value[deu, 0] + 0.6

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.blas import single_threaded_blas
 from sim.errors import UserError, unknown_country
-from sim.experiments.parallel import process_pool, single_threaded_blas
+from sim.experiments.parallel import process_pool
 from sim.inputs import duplicates
 from sim.output import results_folder, to_json
 from sim.scenarios.scenario import Scenario, load_scenario

@@ -1,4 +1,4 @@
-"""Running many model runs at once: the local process pool and single-threaded BLAS.
+"""Running many model runs at once: the local process pool (one BLAS thread each: `sim.blas`).
 
 `factoryshift compare` and `factoryshift sweep` both use these, so replicates and sweep
 runs are executed the same way.
@@ -7,7 +7,6 @@ runs are executed the same way.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 import multiprocessing as mp
 import os
 import signal
@@ -17,25 +16,6 @@ import warnings
 #: Worker start method: "fork" on Linux (no re-import, so start-up costs milliseconds, and
 #: scripts need no ``__main__`` guard); "spawn" elsewhere.
 START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
-
-
-_CONTROLLER = None   # a threadpoolctl.ThreadpoolController, made on first use
-
-
-@contextlib.contextmanager
-def single_threaded_blas():
-    """Run with one BLAS thread (restored afterwards).
-
-    The model's matrix products are small, so BLAS threads only compete with the worker
-    processes for the cores (measured: 2 workers gave no speed-up on 2 cores without this).
-    """
-    global _CONTROLLER
-    if _CONTROLLER is None:  # finding the loaded BLAS libraries costs milliseconds: once per process
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER = ThreadpoolController()
-    with _CONTROLLER.limit(limits=1, user_api="blas"):
-        yield
 
 
 class _Pool(cf.ProcessPoolExecutor):

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.blas import single_threaded_blas
 from sim.errors import UserError
 from sim.experiments.experiment import Experiment, Outcome, apply_overrides
-from sim.experiments.parallel import single_threaded_blas
 from sim.experiments.store import (
     FAILED,
     META_KEY,

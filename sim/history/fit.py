@@ -23,9 +23,10 @@ import pandas as pd
 from scipy.optimize import LinearConstraint, differential_evolution
 
 from sim.api import run_scenario
+from sim.blas import single_threaded_blas
 from sim.errors import UserError, did_you_mean
 from sim.experiments.compare import replicate_seeds
-from sim.experiments.parallel import process_pool, single_threaded_blas
+from sim.experiments.parallel import process_pool
 from sim.history import patterns
 from sim.history import start as history
 from sim.inputs import duplicates

@@ -48,16 +48,22 @@ def hazard_rates(state, par, peer):
     return state.ai_readiness ** par["readiness_barrier"] * np.minimum(1.0, p + q * peer)
 
 
-def step_economics(firms, costs, state, par) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The next automation step of every firm and what it is worth: (Δ_i, saving_i·H_c, capex_i) of `adopt`."""
+def next_step(alpha, par):
+    """Δ_i = min(Δα, α_max − α_i): the next automation step of a firm at automation α_i."""
+    return np.minimum(par["adoption_step"], par["alpha_max"] - alpha)
+
+
+def step_economics(firms, costs, state, par, which=slice(None)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The next automation step of the firms `which` (default every firm) and what it is worth: (Δ_i,
+    saving_i·H_c, capex_i) of `adopt`."""
     n_countries = len(state)
-    loc = firms.location.astype(np.intp)
-    ell = costs.labor.take(firms.home.astype(np.intp) * n_countries + loc)
+    loc = firms.location[which].astype(np.intp)
+    ell = costs.labor.take(firms.home[which].astype(np.intp) * n_countries + loc)
     horizon = par["payback_horizon"] * (1.0 + par["mission_effect"] * state.mission)
     friction = 1.0 + par["acceptance_effect"] * (1.0 - state.acceptance)
-    step = np.minimum(par["adoption_step"], par["alpha_max"] - firms.automation)
-    saving = step * (costs.effectiveness[loc] * ell - costs.ai_running) * firms.output / firms.productivity
-    capex = step * costs.ai_capex * firms.output * friction[loc]
+    step, output = next_step(firms.automation[which], par), firms.output[which]
+    saving = step * (costs.effectiveness[loc] * ell - costs.ai_running) * output / firms.productivity[which]
+    capex = step * costs.ai_capex * output * friction[loc]
     return step, saving * horizon[loc], capex
 
 
@@ -117,14 +123,18 @@ def adopt(firms, costs, state, par, u) -> AdoptionResult:
     hazard = hazard_rates(state, par, peer)
     subsidy_rate = state.ai_subsidy_rate
     loc = firms.location.astype(np.intp)          # one conversion for the look-ups below
-    step, value, capex = step_economics(firms, costs, state, par)
+    step = next_step(alpha, par)
     eligible = step > MIN_STEP * par["adoption_step"]  # not a rounding error's worth below α_max
     spread = par["adoption_threshold_spread"]
     chance = hazard[loc]          # one uniform decides both: the hazard fires and the threshold is passed
-    candidate = eligible & (u < chance * threshold_share(value, capex, subsidy_rate[loc], spread))
+    # F_i ≤ 1, so a firm whose hazard does not fire (u_i ≥ λ_c) is no candidate whatever its F_i: what the
+    # step is worth, and F, are computed for the others only
+    fired = np.flatnonzero(eligible & (u < chance))
+    _, value, capex = step_economics(firms, costs, state, par, fired)
+    passes = u[fired] < chance[fired] * threshold_share(value, capex, subsidy_rate[loc[fired]], spread)
+    c_idx = fired[passes]
     # country sums over the candidates only (the other terms are zeros)
-    c_idx = np.flatnonzero(candidate)
-    c_loc, c_capex, c_value, c_chance = loc[c_idx], capex[c_idx], value[c_idx], chance[c_idx]
+    c_loc, c_capex, c_value, c_chance = loc[c_idx], capex[passes], value[passes], chance[c_idx]
     requested = np.bincount(c_loc, subsidy_rate[c_loc] * c_capex, minlength=n_countries)
     fund = np.where(state.ai_fund < 1.0, 0.0, state.ai_fund)  # under a dollar pays nothing
     funded = np.where(requested > fund, fund / np.where(requested > 0, requested, 1.0) * RATION_SAFETY,

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model import market
 from sim.model.draws import categorical
 
 #: Kinds of a move by a firm headquartered in h from origin o to destination d (flows.csv `kind`).
@@ -54,12 +53,11 @@ class RelocationResult:
         firms.location[self.movers] = self.destination
 
 
-def market_access(firms, uc, costs, demand, theta) -> np.ndarray:
+def market_access(costs, demand, den) -> np.ndarray:
     """MA_hj = Σ_m D_m·W_{hj,m}^(−θ) / Den_m: the sales a unit weight g earns from (h, j) at this year's
-    competition, Den_m = Σ_i g_i·W_{pair_i,m}^(−θ) (the allocation's denominator; h × j, C × C)."""
+    competition, Den_m = Σ_i g_i·W_{pair_i,m}^(−θ) the allocation's denominators (`market.denominators`, as
+    `market.allocate` returns them; h × j, C × C)."""
     n = costs.n
-    pair = market.pair_index(firms.home, firms.location, n)
-    den = market.country_sums(pair, market.allocation_weights(firms.capacity, uc, theta), n * n) @ costs.weight
     share = np.divide(demand, den, out=np.zeros_like(demand), where=den > 0)
     return (costs.weight @ share).reshape(n, n)
 
@@ -85,34 +83,63 @@ def location_values(costs, state, par, home, cur, alpha, access, phi=1.0, incent
     does not (r_h is not divided by φ), so reviewers use their own φ and entrants, not yet drawn, φ = 1.
     """
     n, theta = costs.n, par["theta"]
-    j = np.arange(n)[:, None]
     alpha = np.asarray(alpha)
     alpha = alpha[None, :] if alpha.ndim == 1 else alpha
-    ell = costs.labor[home[None, :], j]                                            # ℓ_hj, C × n
-    uc = (((1.0 - alpha * costs.effectiveness[:, None]) * ell + alpha * costs.ai_running) / phi
-          + costs.capital[home][None, :])
+    # what depends on countries only is a table over j and (h) or (h, cur), looked up by the deciders' columns
+    # (C × n arrays are updated in place: a fresh one for every operation costs more than the arithmetic)
+    ell = np.ascontiguousarray(costs.labor.T).take(home, axis=1)                    # ℓ_hj, C × n
+    uc = np.multiply(alpha, costs.effectiveness[:, None])
+    np.subtract(1.0, uc, out=uc)
+    uc *= ell
+    uc += alpha * costs.ai_running
+    uc /= phi
+    uc += costs.capital[home][None, :]                       # uc_hj
     cols = np.arange(len(home))
-    here = access[home, cur][None, :]
-    reach = np.divide(access[home[None, :], j], here, out=np.zeros_like(uc), where=here > 0)   # no access: no gain
-    with np.errstate(divide="ignore"):          # no access at j: ln 0 = −∞, never chosen
-        log_gain = np.log(reach) / theta - np.log(uc / uc[cur, cols])
-    qualifies = incentive & (~state.reshoring_home_only[:, None] | (home[None, :] == j))
-    fee = par["relocation_cost"] * np.where(qualifies, 1.0 - state.reshoring_incentive[:, None], 1.0)
-    value = par["relocation_horizon"] * log_gain - fee
+    ratio = np.divide(uc, uc[cur, cols], out=uc)             # uc_hj/uc_h,cur
+    with np.errstate(divide="ignore"):
+        value = reach_gains(access, theta).take(home * n + cur, axis=1)              # ln(MA_hj/MA_h,cur)/θ
+        value -= np.log(ratio, out=ratio)
+    value *= par["relocation_horizon"]
+    value -= move_fees(state, par, incentive).take(home, axis=1)
     value[cur, cols] = 0.0
     return value
+
+
+def reach_gains(access, theta) -> np.ndarray:
+    """ln(MA_hj/MA_hc)/θ for every location j (rows) and pair (h, c) (columns h·C + c), C × C²: the market
+    access term of `location_values` for a firm from h producing at c. No access at j: ln 0 = −∞, never
+    chosen; none at c: no gain anywhere (0 for every j)."""
+    n = len(access)
+    here = access.reshape(n * n, 1)                                      # MA_hc
+    there = np.repeat(access, n, axis=0)                                 # MA_hj in row h·C + c
+    reach = np.divide(there, here, out=np.zeros_like(there), where=here > 0)
+    with np.errstate(divide="ignore"):
+        return np.ascontiguousarray((np.log(reach) / theta).T)
+
+
+def move_fees(state, par, incentive=True) -> np.ndarray:
+    """M·(1 − I_j·elig_hj) for every location j (rows) and headquarters h (columns), C × C: the cost of a
+    move to j, net of j's reshoring incentive where a firm from h qualifies (`location_values`)."""
+    n = len(state)
+    j, h = np.arange(n)[:, None], np.arange(n)[None, :]
+    qualifies = incentive & (~state.reshoring_home_only[:, None] | (h == j))
+    return par["relocation_cost"] * np.where(qualifies, 1.0 - state.reshoring_incentive[:, None], 1.0)
 
 
 def logit_weights(value, beta) -> np.ndarray:
     """exp(β_r·V_j) per column of `value` (countries × deciders), shifted by the column's best so it cannot
     overflow."""
-    return np.exp(beta * (value - value.max(axis=0)))
+    weight = value - value.max(axis=0)
+    weight *= beta
+    return np.exp(weight, out=weight)
 
 
 def choose(value, cur, u, beta) -> np.ndarray:
     """Logit pick P(j) ∝ exp(β_r·V_j) by inverse CDF from uniforms `u`; the decider moves to its pick only
     if V_pick > 0, else it stays at `cur`. Returns the chosen location of every decider."""
-    cdf = np.cumsum(logit_weights(value, beta), axis=0)
+    cdf = logit_weights(value, beta)
+    for j in range(1, len(cdf)):     # a loop over countries: np.cumsum(axis=0) over a short first axis is 3× slower
+        cdf[j] += cdf[j - 1]
     pick = np.minimum((cdf < u * cdf[-1]).sum(axis=0), len(cdf) - 1)
     worth = value[pick, np.arange(len(cur))] > 0
     return np.where(worth, pick, cur)
@@ -141,22 +168,22 @@ def relocate(firms, costs, state, supply, access, par, draws, year) -> Relocatio
     move with the firm; the state of j pays I_j·elig·M·Q_i for each qualifying move.
     """
     n = len(state)
-    # every firm draws all three numbers, reviewing or not: the draws are keyed, the cost is small,
-    # and the reference model (benchmarks/reference_model.py) replays them in this order
-    u_review, u_choice, u_order = (draws.keyed_uniform(firms.id, year, s) for s in ("review", "choice", "order"))
+    # the draws are keyed by firm id: a reviewer's choice and a mover's place in the queue are the same
+    # numbers whoever else draws (the reference model, benchmarks/reference_model.py, replays them in order)
+    u_review = draws.keyed_uniform(firms.id, year, "review")
     idx = np.flatnonzero((u_review < par["relocation_review_rate"]) & (firms.output > 0))
     if idx.size == 0:
         return RelocationResult.nobody(n, par["relocation_labor_cap"] * supply)
     # arrays are countries × reviewers, so that the reductions over countries run along the long axis
     cur, home = firms.location[idx].astype(np.intp), firms.home[idx].astype(np.intp)
     value = location_values(costs, state, par, home, cur, firms.automation[idx], access, firms.productivity[idx])
-    choice = choose(value, cur, u_choice[idx], par["relocation_sharpness"])
+    choice = choose(value, cur, draws.keyed_uniform(firms.id[idx], year, "choice"), par["relocation_sharpness"])
     moving = choice != cur
     movers, dest = idx[moving], choice[moving]
     jobs = costs.hours(firms.automation[movers], firms.productivity[movers], firms.home[movers], dest,
                        firms.output[movers]) / state.annual_hours[dest]
     room = par["relocation_labor_cap"] * supply
-    accepted = within_room(dest, jobs, u_order[movers], room)
+    accepted = within_room(dest, jobs, draws.keyed_uniform(firms.id[movers], year, "order"), room)
     room -= np.bincount(dest[accepted], jobs[accepted], minlength=n)
     movers, dest = movers[accepted], dest[accepted]
     origin, hq = firms.location[movers].astype(np.intp), firms.home[movers].astype(np.intp)
@@ -190,8 +217,4 @@ def entry_table(costs, state, par, automation, access) -> np.ndarray:
 
 def draw_locations(prob, hq, u) -> np.ndarray:
     """Locations of entrants with headquarters `hq` from P(j | h) by inverse CDF of uniforms `u`."""
-    out = np.empty(len(hq), dtype=np.intp)
-    for h in np.unique(hq):                    # a loop over countries, not firms
-        these = hq == h
-        out[these] = categorical(prob[h], u[these])
-    return out
+    return categorical(prob, u, rows=hq)

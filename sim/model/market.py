@@ -109,11 +109,16 @@ class Costs:
             + self.capital.take(home)
 
     def hours(self, alpha, phi, home, loc, output) -> np.ndarray:
-        """Λ_i = (1 − α_i·e_c)·h_u·Q_i / (A_hc·φ_i): hours worked by each firm."""
-        loc = np.asarray(loc, dtype=np.intp)
-        home = np.asarray(home, dtype=np.intp)
-        return ((1.0 - alpha * self.effectiveness.take(loc)) * (self.hours_per_unit * output)
-                / (self.technology.take(home * self.n + loc) * phi))
+        """Λ_i = (1 − α_i·e_c)·h_u·Q_i / (A_hc·φ_i): hours worked by each firm (`task_hours` / `efficiency`)."""
+        return self.task_hours(alpha, loc, output) / self.efficiency(phi, home, loc)
+
+    def task_hours(self, alpha, loc, output) -> np.ndarray:
+        """(1 − α_i·e_c)·h_u·Q_i: the hours of the tasks a firm's workers do, at A_hc·φ_i = 1."""
+        return (1.0 - alpha * self.effectiveness.take(np.asarray(loc, dtype=np.intp))) * (self.hours_per_unit * output)
+
+    def efficiency(self, phi, home, loc) -> np.ndarray:
+        """A_hc·φ_i: how much a firm's workers produce per hour (its tasks' hours divide by it)."""
+        return self.technology.take(pair_index(home, loc, self.n)) * phi
 
 
 def technology_table(productivity, zeta):
@@ -141,8 +146,9 @@ def allocation_weights(capacity, uc, theta):
     return capacity * uc ** (-theta)
 
 
-def target_shares(g, pair, weight, scale=1.0, out=None):
-    """Target market shares π*_im (step 3), times `scale` (into `out` if given)::
+def target_shares(g, pair, weight, scale=1.0, out=None, den=None):
+    """Target market shares π*_im (step 3), times `scale` (into `out` if given; `den` the denominators if
+    already known)::
 
         p_im   = uc_i · γ_hc · (1 + τ_{c→m}) · d_cm / B_hm
         π*_im  = k_i · p_im^(−θ) / Σ_i' k_i' · p_i'm^(−θ)
@@ -151,25 +157,41 @@ def target_shares(g, pair, weight, scale=1.0, out=None):
     W^(−θ) and no power is taken over the firms × markets matrix: π*_im = g_i·(W^(−θ)_{pair,m} /
     denominator_m), the bracket a C² × M table looked up by the firm's pair.
     """
-    denominator = country_sums(pair, g, len(weight)) @ weight                  # (M,)
-    out = np.take(scale * weight / denominator, pair, axis=0, out=out, mode="clip")  # firms × M
+    den = denominators(g, pair, weight) if den is None else den
+    out = np.take(scale * weight / den, pair, axis=0, out=out, mode="clip")  # firms × M
     out *= g[:, None]
     return out
 
 
-def adjust(pi, g, pair, weight, chi, scratch=None):
+def denominators(g, pair, weight):
+    """Den_m = Σ_i g_i·W_{pair_i,m}^(−θ), the CES denominator of every market (M,): a per-pair sum of the
+    weights g times W^(−θ)."""
+    return country_sums(pair, g, len(weight)) @ weight
+
+
+def adjust(pi, g, pair, weight, chi, den, scratch=None):
     """Partial adjustment towards the target, in place: π_t = π_{t−1} + χ·(π*_t − π_{t−1}),
-    computed as (1 − χ)·π_{t−1} + χ·π*_t with π* from `target_shares(g, …)`.
+    computed as (1 − χ)·π_{t−1} + χ·π*_t with π* from `target_shares(g, …)` (`den` its denominators).
 
     A market whose suppliers all exited last year (no shares left) jumps to π*.
     `scratch` (optional) is a firms × markets array to compute χ·π* in.
     """
-    empty = column_sums(pi) == 0
+    empty = empty_markets(pi)
     pi *= 1.0 - chi
-    pi += target_shares(g, pair, weight, scale=chi, out=scratch)
+    pi += target_shares(g, pair, weight, scale=chi, out=scratch, den=den)
     if empty.any():
-        pi[:, empty] = target_shares(g, pair, weight)[:, empty]
+        pi[:, empty] = target_shares(g, pair, weight, den=den)[:, empty]
     return pi
+
+
+def empty_markets(pi):
+    """The markets without shares left (Σ_i π_im = 0; shares are never negative). Nearly every firm sells in
+    every market, so a market where the first firm has a share is not empty and only the others are summed."""
+    if len(pi) == 0:
+        return np.ones(pi.shape[1], dtype=bool)
+    empty = pi[0] == 0
+    empty[empty] = column_sums(pi[:, empty]) == 0
+    return empty
 
 
 def column_sums(pi):
@@ -267,9 +289,17 @@ def market_price_levels(pi, uc, pair, price_factor):
     Computed as Σ_pair W_{pair,m} · Σ_{i∈pair} uc_i·π_im; the inner sums are one sparse product
     (a pairs × firms matrix with uc_i at (pair_i, i)) with π, which reads π once.
     """
-    n = len(pair)
-    by_pair = sparse.csc_matrix((uc, pair, np.arange(n + 1)), shape=(len(price_factor), n)) @ pi
+    by_pair = row_sums_matrix(pair, uc, len(price_factor)) @ pi
     return (by_pair * price_factor).sum(axis=0)
+
+
+def row_sums_matrix(rows, values, n_rows):
+    """The n_rows × firms sparse matrix with values_i at (rows_i, i). Its product with a firms × markets matrix
+    X is Σ_{i: rows_i = r} values_i·X_im for every r and m, added firm by firm, and reads X once, row by row.
+    (32-bit indices, which scipy would otherwise convert to: populations stay far below 2³¹ firms.)"""
+    n = len(rows)
+    return sparse.csc_matrix((values, np.asarray(rows, dtype=np.int32), np.arange(n + 1, dtype=np.int32)),
+                             shape=(n_rows, n))
 
 
 def relative_price(uc_quality, pi, pair, home, demand, output, price_factor, price_level, scratch=None):
@@ -298,9 +328,12 @@ def relative_prices(firms, uc, quality, costs, demand) -> tuple[np.ndarray, np.n
                           scratch=firms.scratch()), level
 
 
-def allocate(firms, uc, costs, demand, par) -> None:
-    """Step 3: market shares move towards the target (`adjust`); output Q_i = Σ_m π_im·D_m."""
+def allocate(firms, uc, costs, demand, par) -> np.ndarray:
+    """Step 3: market shares move towards the target (`adjust`); output Q_i = Σ_m π_im·D_m. Returns the
+    markets' denominators Den_m (`denominators`), which market access is computed from."""
     g = allocation_weights(firms.capacity, uc, par["theta"])
-    adjust(firms.pi, g, pair_index(firms.home, firms.location, costs.n), costs.weight, par["adjustment_speed"],
-           scratch=firms.scratch())
+    pair = pair_index(firms.home, firms.location, costs.n)
+    den = denominators(g, pair, costs.weight)
+    adjust(firms.pi, g, pair, costs.weight, par["adjustment_speed"], den, scratch=firms.scratch())
     firms.output = firms.pi @ demand
+    return den

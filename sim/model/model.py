@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from sim.api import check_run_options
+from sim.blas import single_threaded_blas
 from sim.model import adoption, health, labor, location, market, record, setup, turnover
 from sim.model.countries import Country, CountryState
 from sim.model.draws import Draws
@@ -38,6 +39,7 @@ class FactoryShiftModel(mesa.Model):
         implementation can share them).
     """
 
+    @single_threaded_blas()      # set-up and steps: the matrix products are small (sim/blas.py)
     def __init__(self, scenario: Scenario | str = "baseline", *, seed=None, firms: int | None = None,
                  record_firms: bool = False, draws: Draws | None = None):
         scenario = load_scenario(scenario) if not isinstance(scenario, Scenario) else scenario
@@ -74,6 +76,7 @@ class FactoryShiftModel(mesa.Model):
         return Costs.of(self.state, self.par, self.year - self.start_year)
 
     # ------------------------------------------------------------------ the schedule
+    @single_threaded_blas()
     def step(self) -> None:
         """One year, in the order of docs/ODD.md, section 3."""
         f, s, p, draws = self.firms, self.state, self.par, self.draws
@@ -83,8 +86,8 @@ class FactoryShiftModel(mesa.Model):
         s.grow_demand()
         costs = self.costs()                                                       # 2. costs
         uc = costs.unit_cost(f.automation, f.productivity, f.home, f.location)
-        market.allocate(f, uc, costs, s.demand, p)                                 # 3. market allocation
-        access = location.market_access(f, uc, costs, s.demand, p["theta"])
+        den = market.allocate(f, uc, costs, s.demand, p)                           # 3. market allocation
+        access = location.market_access(costs, s.demand, den)
         labor_market = labor.clear(f, costs, s)                                    # 4. labor market
         s.wage_lcu = labor.next_wage(s, labor_market.tightness, p)
         ahead = costs.at_wage(s.wage)            # decisions look ahead to the wage they will pay

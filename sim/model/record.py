@@ -8,7 +8,7 @@ import pandas as pd
 from sim.model import robots
 from sim.model.adoption import mean_automation
 from sim.model.location import KINDS, move_kind
-from sim.model.market import country_sums
+from sim.model.market import country_sums, row_sums_matrix
 
 #: Columns of countries.csv, in order, with their units (documented in docs/ODD.md).
 COUNTRY_COLUMNS: dict[str, str] = {
@@ -49,9 +49,13 @@ INTEGER_COLUMNS = ("year", "firms", "firms_hq", "entries", "entries_hq", "exits"
 
 
 def trade_matrix(firms, n_countries) -> np.ndarray:
-    """Origin × market: the share of market m's demand supplied from production located in o."""
-    f = firms
-    return np.stack([np.bincount(f.location, f.pi[:, m], minlength=n_countries) for m in range(n_countries)], axis=1)
+    """Origin × market: the share of market m's demand supplied from production located in o, Σ_{i: c_i = o} π_im.
+
+    One sparse product (`market.row_sums_matrix`, 1 at (c_i, i)) with π reads π once, row by row; a
+    bincount per market would read it column by column. The sums are the same, added in the same
+    order (firm by firm).
+    """
+    return row_sums_matrix(firms.location, np.ones(len(firms.location)), n_countries) @ firms.pi
 
 
 def country_values(firms, uc, labor, costs, state, par, adopted=None) -> dict[str, np.ndarray]:

@@ -181,9 +181,12 @@ def match_employment(firms, state, par, max_iter: int = 200) -> None:
     to A_c (few firms of its own, ζ near 1) the step would otherwise run away.
     """
     target = state.employment * 1e6
+    f = firms
+    # only A_c changes from pass to pass: Λ_i = task hours / (A_hc·φ_i) (`Costs.hours`), the task hours once
+    tasks = Costs.of(state, par, 0).task_hours(f.automation, f.location, f.output)
     for _ in range(max_iter):
         costs = Costs.of(state, par, 0)
-        got = labor.employment(firms, costs, state)
+        got = labor.persons(f.location, tasks / costs.efficiency(f.productivity, f.home, f.location), state)
         ratio = np.divide(got, target, out=np.ones_like(got), where=(got > 0) & (target > 0))
         state.productivity = np.clip(state.productivity * np.clip(ratio, 0.5, 2.0), 1e-8, 1e8)
         if np.max(np.abs(ratio - 1.0)) < 1e-13:
