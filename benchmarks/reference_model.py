@@ -62,8 +62,7 @@ from sim.model.countries import CountryState
 from sim.model.draws import Draws
 from sim.model.record import COUNTRY_COLUMNS, Recorder
 from sim.model.robots import BISECTION_STEPS
-from sim.model.setup import (FIRM_COUNT_POWER, INNER_ROUNDS, ROUGH_TOLERANCE, SELECTION_ROUNDS, TOLERANCE,
-                             VIABLE_Z)
+from sim.model.setup import FIRM_COUNT_POWER, INNER_ROUNDS, ROUGH_TOLERANCE, SELECTION_ROUNDS, TOLERANCE, VIABLE_Z
 from sim.scenarios.parameters import LEVERS
 from sim.scenarios.scenario import Scenario, load_scenario
 
@@ -699,9 +698,11 @@ class ReferenceModel(mesa.Model):
                 level[k] += f.pi[k] * f.uc * w[k]
         return level
 
-    def _relative_prices(self) -> list[float]:
-        """r_i of every firm (`Firm.relative_price`, stored as `f.rel`); returns the price levels P̄_m."""
-        level = self._price_levels()
+    def _relative_prices(self, level: list[float] | None = None) -> list[float]:
+        """r_i of every firm (`Firm.relative_price`, stored as `f.rel`) against the price levels `level` (default:
+        this year's, `_price_levels`); returns the levels."""
+        if level is None:
+            level = self._price_levels()
         inv = [1.0 / x if x > 0 else 0.0 for x in level]
         for f in self.firms:
             f.rel = f.relative_price(inv)
@@ -929,7 +930,7 @@ class ReferenceModel(mesa.Model):
         self._calibrate_quality()
         for c, k in zip(C, scale):          # the first C groups: each country's own firms at home
             c.capacity_scale = k
-        self._relative_prices()
+        self.start_price_level = self._relative_prices()      # P̄⁰_m, held by the loss test and entry
         for f, u in zip(self.firms, self.draws.uniform(len(self.firms))):
             loss = f.rel > 1.0 + p["profit_margin"]
             f.loss_years = math.floor(u * p["exit_after"]) if loss else 0
@@ -1177,7 +1178,7 @@ class ReferenceModel(mesa.Model):
         adoption = self._adopt()                                    # 5. AI adoption
         values = self._country_values(labor, adoption)
         moved = self._relocate(labor.supply)                        # 6. relocation
-        price_level = self._relative_prices()                       # 7a. losses where this year's production was
+        price_level = self._relative_prices(self.start_price_level)  # 7a. losses where this year's production was
         self._visit("count_losses")
         for f in moved["movers"]:
             f.location = f.move_to

@@ -318,12 +318,13 @@ def relative_price(uc_quality, pi, pair, home, demand, output, price_factor, pri
     return np.where(has_sales, uc_quality * weighted / np.where(has_sales, output, 1.0), uc_quality * own)
 
 
-def relative_prices(firms, uc, quality, costs, demand) -> tuple[np.ndarray, np.ndarray]:
+def relative_prices(firms, uc, quality, costs, demand, level=None) -> tuple[np.ndarray, np.ndarray]:
     """r_i of every firm at this year's unit costs `uc` and headquarters qualities ξ (`relative_price`),
-    and the markets' price levels P̄_m."""
+    against the price levels `level` (default: this year's, `market_price_levels`); returns r and the levels."""
     pair = pair_index(firms.home, firms.location, costs.n)
     uc_q = uc / quality[firms.home]
-    level = market_price_levels(firms.pi, uc, pair, costs.price_factor)
+    if level is None:
+        level = market_price_levels(firms.pi, uc, pair, costs.price_factor)
     return relative_price(uc_q, firms.pi, pair, firms.home, demand, firms.output, costs.price_factor, level,
                           scratch=firms.scratch()), level
 

@@ -96,11 +96,12 @@ class FactoryShiftModel(mesa.Model):
         s.effective_subsidy = adopted.granted_rate
         values = record.country_values(f, uc, labor_market, costs, s, p, adopted)
         moved = location.relocate(f, ahead, s, labor_market.supply, access, p, draws, self.year)  # 6. relocation
-        rel, price_level = market.relative_prices(f, uc, self.start.quality, costs, s.demand)
+        # against the start year's levels: against this year's, the survivors' own, the cut-off chased them
+        rel, _ = market.relative_prices(f, uc, self.start.quality, costs, s.demand, self.start.price_level)
         turnover.update_losses(f, rel, p)
         moved.apply(f)                           # losses were judged where this year's production took place
         entries, exits = turnover.exit_and_enter(f, ahead, s, self.start, p, draws, self.year,   # 7. entry, exit
-                                                 price_level, access, moved.room)
+                                                 access, moved.room)
         self.recorder.add_year(self.year, values, moved, entries, exits, f)       # 8. record
         health.check(self)                       # stop at the first non-finite country value (sim/model/health.py)
         if self.year >= self.end_year:

@@ -54,12 +54,14 @@ class Start:
     quality         ξ_h, the quality of firms headquartered in h (loss test)
     firms           N0, the number of firms at the start
     demand          Σ_m D_m(t0), world demand at the start (US$/year)
+    price_level     P̄⁰_m, the markets' price levels in the start year, which the loss test and entry hold
     """
 
     capacity_scale: np.ndarray
     quality: np.ndarray
     firms: int
     demand: float
+    price_level: np.ndarray
 
 
 @dataclass
@@ -112,14 +114,15 @@ def calibrate(firms, state, par, draws, start_draws: Draws0, n0: int) -> tuple[S
     # the selection done, the start solved to the full tolerance: shares and output from these very costs
     costs, uc, scale = solve_start(f, state, par, size, start_draws.automation_spread, scale, TOLERANCE)
     quality, _ = calibrate_quality(f, uc, costs, demand, quality)
-    turnover.update_losses(f, market.relative_prices(f, uc, quality, costs, demand)[0], par, draws.uniform(len(f)))
+    rel, level = market.relative_prices(f, uc, quality, costs, demand)
+    turnover.update_losses(f, rel, par, draws.uniform(len(f)))
     employed = labor.employment(f, costs, state)
     boost = state.labor_supply_boost
     state.workforce_share = np.divide(employed, state.working_age * 1e6 * boost, out=np.zeros(n),
                                       where=state.working_age * boost > 0)
     state.robot_coverage = robots.coverage(state, employed)
     state.robot_stock = robots.stock(f, costs, state, par)
-    return Start(scale[:n], quality, n0, demand.sum()), costs, uc
+    return Start(scale[:n], quality, n0, demand.sum(), level), costs, uc
 
 
 def solve_start(firms, state, par, size, spread, scale, tolerance) -> tuple[Costs, np.ndarray, np.ndarray]:

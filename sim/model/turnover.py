@@ -25,7 +25,7 @@ def target_firm_count(n0, demand_now, demand_start, elasticity):
     return int(round(min(n0 * (demand_now / demand_start) ** elasticity, 2.0 ** 62)))
 
 
-def exit_and_enter(firms, costs, state, start, par, draws, year, price_level, access, room) -> tuple[np.ndarray,
+def exit_and_enter(firms, costs, state, start, par, draws, year, access, room) -> tuple[np.ndarray,
                                                                                                      np.ndarray]:
     """Step 7b: exits after `n_exit` loss years (counted at next year's location), then entrants.
 
@@ -34,7 +34,8 @@ def exit_and_enter(firms, costs, state, start, par, draws, year, price_level, ac
     (`location.entry_table`). They draw φ and k̃ as at the start, k = K_h·k̃, and take the mean
     automation ᾱ_j of the location they choose. As in Melitz (2003), a candidate whose drawn
     productivity would make it loss-making from the start (r > 1 + μ against its headquarters'
-    market at this year's price level P̄, the test a firm without sales faces) does not enter.
+    market at the start year's price level P̄⁰, `start.price_level`, the test a firm without sales faces)
+    does not enter.
     An entrant producing abroad needs workers there: jobs_e = k_e·E_j/Σ_{i at j} k_i (the jobs per unit
     of capacity of the survivors at j; Σ k_i, not the capacity scale K_j), taken from the year's `room`
     left by the movers (`location.within_room`); one that does not fit produces at home instead, if it
@@ -64,7 +65,7 @@ def exit_and_enter(firms, costs, state, start, par, draws, year, price_level, ac
                                                                                                   "entry_capacity"))
     def loss_making(h, c, productivity):     # Melitz: a candidate that would make a loss does not enter
         uc = costs.unit_cost(alpha[c], productivity, h, c)
-        rel = uc * costs.price_factor[market.pair_index(h, c, n), h] / (start.quality[h] * price_level[h])
+        rel = uc * costs.price_factor[market.pair_index(h, c, n), h] / (start.quality[h] * start.price_level[h])
         return rel > 1.0 + par["profit_margin"]
 
     keep = ~loss_making(hq, loc, phi)          # judged before candidates abroad queue for workers
