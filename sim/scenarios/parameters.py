@@ -52,31 +52,31 @@ RUN_PARAMS: tuple[Param, ...] = (
 
 MODEL_PARAMS: tuple[Param, ...] = (
     # --- market allocation ------------------------------------------------------
-    Param("theta", "float", "1", 3.226, "Trade elasticity θ of the Eaton–Kortum / CES allocation.",
+    Param("theta", "float", "1", 2.984, "Trade elasticity θ of the Eaton–Kortum / CES allocation.",
           CALIBRATED + "prior: Simonovska & Waugh (2014) ≈ 4, Eaton & Kortum (2002) 8.28",
           lo=1.0, hi=20.0, lo_open=True),
-    Param("adjustment_speed", "float", "1/year", 0.06834,
+    Param("adjustment_speed", "float", "1/year", 0.05905,
           "χ: share of the gap to the target market shares closed each year (supply-chain inertia).",
           CALIBRATED + "prior: design assumption 0.3–0.5", lo=0.0, hi=1.0, lo_open=True),
-    Param("trade_cost_near", "float", "1 (iceberg factor)", 1.305,
+    Param("trade_cost_near", "float", "1 (iceberg factor)", 1.063,
           "d between two countries of the same region: the physical cost of shipping from where goods are made.",
           CALIBRATED + "prior: Anderson & van Wincoop (2004) ≈ 1.2 for transport and border costs among neighbours",
           lo=1.0, hi=5.0),
-    Param("trade_cost_far", "float", "1 (iceberg factor)", 1.716,
+    Param("trade_cost_far", "float", "1 (iceberg factor)", 2.167,
           "d between countries of different regions.",
           CALIBRATED + "prior: Anderson & van Wincoop (2004): transport ≈ 1.21, border ≈ 1.44 in tariff equivalents",
           lo=1.0, hi=5.0),
-    Param("brand_home_bias", "float", "1", 2.047,
+    Param("brand_home_bias", "float", "1", 0.9001,
           "β_B: a market's preference for firms headquartered in it, B = 1 + β_B at home (travels with the firm "
           "when it moves its production).", CALIBRATED + "prior: home bias in consumption, assumption",
           lo=0.0, hi=10.0),
-    Param("mp_penalty_near", "float", "1 (cost factor)", 1.14,
+    Param("mp_penalty_near", "float", "1 (cost factor)", 1.31,
           "γ for producing in another country of the headquarters' region (multinational-production penalty).",
           CALIBRATED + "prior: Ramondo & Rodríguez-Clare (2013), Arkolakis et al. (2018)", lo=1.0, hi=3.0),
-    Param("mp_penalty_far", "float", "1 (cost factor)", 2.159,
+    Param("mp_penalty_far", "float", "1 (cost factor)", 2.006,
           "γ for producing outside the headquarters' region.",
           CALIBRATED + "prior: Ramondo & Rodríguez-Clare (2013), Arkolakis et al. (2018)", lo=1.0, hi=3.0),
-    Param("technology_portability", "float", "1", 0.4628,
+    Param("technology_portability", "float", "1", 0.4546,
           "ζ: share of labor productivity that belongs to the firm's headquarters and moves with it; "
           "a firm from h producing in c needs h_u/(A_h^ζ·A_c^(1−ζ)·φ) hours per unit.",
           CALIBRATED + "prior: assumption (Keller & Yeaple 2013: foreign affiliates are far more productive than "
@@ -90,18 +90,18 @@ MODEL_PARAMS: tuple[Param, ...] = (
     Param("e_max", "float", "1", 0.9,
           "Share of an automated task's labor cost saved at full AI readiness (e_c = e_max·R_c).",
           "assumption", lo=0.0, hi=1.0),
-    Param("alpha_max", "float", "share of tasks", 0.8241, "α_max: the highest automatable share of tasks (saturation).",
+    Param("alpha_max", "float", "share of tasks", 0.5939, "α_max: the highest automatable share of tasks (saturation).",
           CALIBRATED + "prior: assumption", lo=0.0, hi=1.0, lo_open=True),
-    Param("ai_unit_cost", "float", "US$ per US$ of output per unit α", 0.1119,
+    Param("ai_unit_cost", "float", "US$ per US$ of output per unit α", 0.3419,
           "κ(t0): running cost of AI/robot capital per unit of output at full automation, in the start year.",
           CALIBRATED + "prior: assumption", lo=0.0, hi=10.0),
-    Param("ai_capex_per_output", "float", "US$ per (US$/year of output) per unit α", 0.5943,
+    Param("ai_capex_per_output", "float", "US$ per (US$/year of output) per unit α", 2.879,
           "X(t0): up-front AI capital needed per US$ of annual output to automate all tasks, in the start year.",
           CALIBRATED + "prior: assumption", lo=0.0, hi=100.0),
     Param("ai_cost_decline", "float", "1/year", 0.05, "δ_AI: yearly fall of ai_unit_cost and ai_capex_per_output.",
           "robot prices fell ≈ 5%/yr (IFR); not fitted: fitted, it went to its lower bound (0.003/yr) and "
           "switched AI adoption off (docs/validation.md)", lo=0.0, hi=0.5),
-    Param("robots_per_automated_output", "float", "robots per automated worker", 1.343,
+    Param("robots_per_automated_output", "float", "robots per automated worker", 0.08682,
           "ρ_R: robots per worker that automated tasks replace (stock_c = ρ_R·Σ α_i·U_i, U_i the workers firm i "
           "would need without automation); maps automation to IFR robot density (robots per 10,000 manufacturing "
           "employees) and installations.",
@@ -118,10 +118,10 @@ MODEL_PARAMS: tuple[Param, ...] = (
           "σ_k of lognormal firm capacity k (mean 1 within a country).",
           "assumption (skewed firm sizes)", lo=0.0, hi=4.0),
     # --- labor market -----------------------------------------------------------
-    Param("wage_response", "float", "1/year", 0.04196,
+    Param("wage_response", "float", "1/year", 0.0449,
           "η: wage growth added per unit of excess tightness of the manufacturing labor market.",
           CALIBRATED + "prior: assumption", lo=0.0, hi=5.0),
-    Param("demographic_wage_effect", "float", "1", 0.7903,
+    Param("demographic_wage_effect", "float", "1", 2.318,
           "η_WA: wage growth added per 1% fall of the working-age population (economy-wide labor scarcity).",
           CALIBRATED + "prior: inverse labor-demand elasticity of about 1 (Lichter, Peichl & Siegloch 2015 "
           "meta-analysis: own-wage elasticity ≈ −0.5 to −1); Acemoglu & Restrepo (2022) on demographics and automation",
@@ -138,9 +138,9 @@ MODEL_PARAMS: tuple[Param, ...] = (
           "assumption: threshold (probit) diffusion, David (1969), Davies (1979); 0.3 puts one standard "
           "deviation of thresholds at ×/÷1.7, payback thresholds of about 2.3–7 years around H_a = 4 "
           "(industry payback thresholds of 2–5 years)", lo=0.0, hi=5.0),
-    Param("p0", "float", "1/year", 0.08103, "Bass innovation coefficient.",
+    Param("p0", "float", "1/year", 0.0722, "Bass innovation coefficient.",
           CALIBRATED + "prior: Sultan, Farley & Lehmann (1990): 0.01–0.03", lo=0.0, hi=1.0),
-    Param("q0", "float", "1/year", 0.4564, "Bass imitation coefficient at coordination 0.",
+    Param("q0", "float", "1/year", 0.2801, "Bass imitation coefficient at coordination 0.",
           CALIBRATED + "prior: Sultan, Farley & Lehmann (1990): 0.3–0.5", lo=0.0, hi=5.0),
     Param("subsidy_innovation_effect", "float", "1", 2.0,
           "λ_s: p_c = p0·(1 + λ_s·s̃_c), s̃_c the subsidy rate actually paid last year.", "assumption",
@@ -158,16 +158,16 @@ MODEL_PARAMS: tuple[Param, ...] = (
           "λ_R: the skill barrier, hazard × R_c^λ_R (0: readiness does not gate adoption).", "assumption",
           lo=0.0, hi=10.0),
     # --- location choice: relocation and entry ---------------------------------
-    Param("relocation_review_rate", "float", "1/year", 0.1756,
+    Param("relocation_review_rate", "float", "1/year", 0.1816,
           "ρ: share of firms that review their location each year.", CALIBRATED + "prior: design assumption 5–10%",
           lo=0.0, hi=1.0),
-    Param("relocation_cost", "float", "years of output", 0.4433,
+    Param("relocation_cost", "float", "years of output", 0.5749,
           "M: one-off cost of moving production, or of setting up an entrant's plant outside its headquarters "
           "country, as a share of one year's output.", CALIBRATED + "prior: assumption 0.3", lo=0.0, hi=100.0),
     Param("relocation_horizon", "float", "years", 8.0,
           "H_r: years of the yearly profit gain of a location that a firm weighs against M.", "assumption",
           lo=0.0, hi=100.0, lo_open=True),
-    Param("relocation_sharpness", "float", "1", 13.69, "β_r: logit sharpness of the location choice.",
+    Param("relocation_sharpness", "float", "1", 14.58, "β_r: logit sharpness of the location choice.",
           CALIBRATED + "prior: assumption", lo=0.0, hi=1000.0),
     Param("relocation_labor_cap", "float", "share of labor supply per year", 0.02,
           "cap_L: largest inflow of jobs from relocating firms and from entrants headquartered abroad that a "
@@ -179,7 +179,7 @@ MODEL_PARAMS: tuple[Param, ...] = (
           "assumption", lo=0.0, hi=1.0),
     Param("exit_after", "int", "years", 3, "n_exit: consecutive loss years after which a firm exits.",
           "design assumption", lo=1, hi=100),
-    Param("firm_count_elasticity", "float", "1", 0.9966,
+    Param("firm_count_elasticity", "float", "1", 0.3566,
           "ε_N: the target number of firms grows as (world demand / start demand)^ε_N.",
           CALIBRATED + "prior: assumption 0.5", lo=0.0, hi=2.0),
 )
