@@ -137,7 +137,8 @@ def adopt(firms, costs, state, par, u) -> AdoptionResult:
     c_loc, c_capex, c_value, c_chance = loc[c_idx], capex[passes], value[passes], chance[c_idx]
     requested = np.bincount(c_loc, subsidy_rate[c_loc] * c_capex, minlength=n_countries)
     fund = np.where(state.ai_fund < 1.0, 0.0, state.ai_fund)  # under a dollar pays nothing
-    funded = np.where(requested > fund, fund / np.where(requested > 0, requested, 1.0) * RATION_SAFETY,
+    rationed = requested > fund                 # the ratio only where it is used: elsewhere it can overflow
+    funded = np.where(rationed, np.divide(fund, requested, out=np.zeros_like(fund), where=rationed) * RATION_SAFETY,
                       np.where(requested > 0, 1.0, (fund > 0).astype(float)))
     granted_rate = subsidy_rate * funded
     granted = u[c_idx] < c_chance * threshold_share(c_value, c_capex, granted_rate[c_loc], spread)
