@@ -142,9 +142,9 @@ def test_shrinking_workforce_raises_automation(baseline):
 # -------------------------------------------------------------------------------------- entry
 def test_entrants_go_where_location_values_send_them(baseline):
     """No start-year residual decides where entrants go (the location value of docs/ODD.md 7.6 does): in the
-    baseline they spread over several countries (measured, seeds 1-3, 2025-2034: China 24-26% of entrants,
-    the US 19-22%, 10 countries with more than 2%), and a rupee 30% cheaper brings more of them to India
-    (110 → 117 a run, never fewer in a seed)."""
+    baseline they spread over several countries (no country above half of them, at least six above 2%), and a
+    rupee 30% cheaper brings more of them to India (measured, seeds 1-3, 2025-2034: 20.3 → 22.0 a run, never
+    fewer in a seed; entry is rarer since the loss test holds the start year's price level)."""
     inr = baseline.countries["IND"]["exchange_rate"]
     base = small(baseline, firms=2000, end_year=2034)
     cheap = small(baseline, firms=2000, end_year=2034, **{"countries.IND.exchange_rate": inr * 0.7})
@@ -155,4 +155,4 @@ def test_entrants_go_where_location_values_send_them(baseline):
     assert all(s.max() < 0.5 and (s > 0.02).sum() >= 6 for s in shares)
     india = lambda m: float(m.recorder.entrants().query("location == 'IND'").firms.sum())  # noqa: E731
     low, high = paired(base, cheap, india)
-    assert high.mean() > low.mean() + 3 and (high >= low).all()
+    assert high.mean() > low.mean() + 1 and (high >= low).all()
