@@ -88,8 +88,8 @@ def error_table(table: pd.DataFrame, until: int) -> pd.DataFrame:
 #: press figures; the EU-27 figure stands for XEU) and installations (robots installed in the year, IFR via
 #: OWID, for the five countries with a series and the world, "WLD": the model's sum over all regions).
 ROBOT_MEASURES = ("density", "installations")
-#: The five countries the issue's target is scored over.
-FIVE = ("CHN", "KOR", "JPN", "USA", "DEU")
+#: The five countries with an IFR installations series, over which the issue's target is scored.
+FIVE = tuple(c for c in calibration.ROBOT_COLUMNS if c != "WLD")
 
 
 def robot_columns(measure: str) -> list[str]:
@@ -125,9 +125,8 @@ def model_robots(results, measure: str) -> tuple[np.ndarray, list[str]]:
                        .loc[:, codes].to_numpy() for r in results])
     if measure == "density":
         return values, codes
-    five = [codes.index(c) for c in calibration.ROBOT_COLUMNS if c != "WLD"]
-    return np.concatenate([values[:, :, five], values.sum(axis=2, keepdims=True)], axis=2), \
-        [codes[i] for i in five] + ["WLD"]
+    five = [codes.index(c) for c in FIVE]
+    return np.concatenate([values[:, :, five], values.sum(axis=2, keepdims=True)], axis=2), [*FIVE, "WLD"]
 
 
 def robot_table(results, until: int, measure: str = "density") -> pd.DataFrame:
@@ -274,21 +273,18 @@ class HindcastResult:
             self.table[COLUMNS].to_csv(tmp / "hindcast.csv", index=False, float_format="%.8g")
             self.table[extra].to_csv(tmp / "extra.csv", index=False, float_format="%.8g")
             self.errors.to_csv(tmp / "errors.csv", index=False, float_format="%.6g")
-            if self.automation is not None:
-                self.automation[robot_columns("density")].to_csv(tmp / "automation.csv", index=False,
-                                                                 float_format="%.6g")
+            robots = {"automation": ("density", self.automation),          # file stem: (measure, table)
+                      "installations": ("installations", self.installations)}
+            for stem, (measure, robot) in robots.items():
+                if robot is not None:
+                    robot[robot_columns(measure)].to_csv(tmp / f"{stem}.csv", index=False, float_format="%.6g")
+                    if plot:
+                        plots.automation_hindcast(robot, self.manifest["until"], tmp / f"{stem}.png", measure=measure)
+            if self.automation_errors is not None:
                 self.automation_errors.to_csv(tmp / "automation_errors.csv", index=False, float_format="%.6g")
-                if self.installations is not None:
-                    self.installations[robot_columns("installations")].to_csv(tmp / "installations.csv", index=False,
-                                                                              float_format="%.6g")
                 (tmp / "diagnostics.json").write_text(to_json(self.diagnostics))
             if plot:
                 plots.hindcast(self.table, self.manifest["until"], tmp / "hindcast.png")
-                if self.automation is not None:
-                    plots.automation_hindcast(self.automation, self.manifest["until"], tmp / "automation.png")
-                if self.installations is not None:
-                    plots.automation_hindcast(self.installations, self.manifest["until"], tmp / "installations.png",
-                                              measure="installations")
             files = sorted(p.name for p in tmp.iterdir()) + ["manifest.json"]
             (tmp / "manifest.json").write_text(to_json(dict(self.manifest, files=files)))
         return Path(out_dir)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model import adoption, health, location, market
+from sim.model import adoption, health, labor, location, market
 from sim.model.draws import categorical, lognormal_mean_one
 
 
@@ -70,8 +70,7 @@ def exit_and_enter(firms, costs, state, start, par, draws, year, access, room) -
 
     keep = ~loss_making(hq, loc, phi)          # judged before candidates abroad queue for workers
     hq, loc, phi, size, k = hq[keep], loc[keep], phi[keep], size[keep], k[keep]
-    employed = market.country_sums(f.location, costs.hours(f.automation, f.productivity, f.home, f.location,
-                                                           f.output), n) / state.annual_hours
+    employed = labor.employment(f, costs, state)
     per_capacity = np.divide(employed, market.country_sums(f.location, f.capacity, n), out=np.zeros(n),
                              where=employed > 0)
     abroad = np.flatnonzero(loc != hq)
