@@ -785,8 +785,8 @@ class ReferenceModel(mesa.Model):
         abroad = [e for e in kept if e["loc"] != e["hq"]]
         for e, u in zip(abroad, self.draws.uniform(len(abroad))):
             e["u_order"] = u
-        for j in self.markets:
-            arriving = [e for e in abroad if e["loc"] == j]
+        queues = [[e for e in abroad if e["loc"] == j] for j in self.markets]   # before anyone is sent home
+        for j, arriving in zip(self.markets, queues):
             fits = within_room([(e["u_order"], e["size"] * per_capacity[j]) for e in arriving], room[j])
             for e, ok in zip(arriving, fits):
                 if not ok:
