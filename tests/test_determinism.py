@@ -63,8 +63,8 @@ def test_start_year_reproduces_foreign_owned_output_and_normalised_efficiency(ba
 
 def test_start_selection_lifts_no_firm_beyond_what_its_distribution_reaches():
     """Lifting every loss-making start firm to break even made a few firms of the 2005 start 10 to 10,000 times as
-    efficient as the mean (φ up to 9,664 in Japan, 41 in the rest of ASEAN), which later took whole markets; a firm whose
-    break-even efficiency lies beyond the 99.9th percentile stays loss-making instead."""
+    efficient as the mean (φ up to 9,664 in Japan, 41 in the rest of ASEAN), which later took whole markets; a firm
+    whose break-even efficiency lies beyond the 99.9th percentile stays loss-making instead."""
     from sim.history import start as history
     from sim.history.hindcast import load_params
     from sim.model.draws import lognormal_mean_one
