@@ -61,10 +61,13 @@ from sim.model.adoption import MIN_STEP, RATION_SAFETY
 from sim.model.countries import CountryState
 from sim.model.draws import Draws
 from sim.model.record import COUNTRY_COLUMNS, Recorder
-from sim.model.robots import BISECTION_STEPS
 from sim.model.setup import FIRM_COUNT_POWER, INNER_ROUNDS, ROUGH_TOLERANCE, SELECTION_ROUNDS, TOLERANCE, VIABLE_Z
 from sim.scenarios.parameters import LEVERS
 from sim.scenarios.scenario import Scenario, load_scenario
+
+#: Bisection steps for the start-year automation where α_max binds (the model solves the same equation exactly,
+#: segment by segment: `robots.start_automation`); 2⁻⁶⁰ of the bracket.
+BISECTION_STEPS = 60
 
 
 # ---------------------------------------------------------------------------- random numbers

@@ -86,7 +86,7 @@ def test_kill_9_mid_sweep_then_resume(tmp_path, whom):
     then its workers die with it and the lock goes with it, so the resume is not refused."""
     from test_kill import alive, children
 
-    path = experiment_file(tmp_path, size="samples = 30", firms=1000, end_year=2040)
+    path = experiment_file(tmp_path, size="samples = 15", firms=400, end_year=2040)
     exp = load_experiment(path)
     reference = tmp_path / "reference"
     run_sweep(exp, reference, progress=False)

@@ -23,9 +23,6 @@ import numpy as np
 
 from sim.model.market import country_sums
 
-#: Bisection steps for the start-year automation (2⁻⁶⁰ of α_max: far below any reported digit).
-BISECTION_STEPS = 60
-
 
 def manual_workers(firms, costs, state) -> np.ndarray:
     """U_i: the workers each firm would need with no automation."""
@@ -60,8 +57,12 @@ def installations(stock_now, stock_before, depreciation) -> np.ndarray:
 def start_automation(firms, costs, state, par, spread) -> None:
     """Set α_i = min(α_max, ᾱ_c·spread_i) with ᾱ_c such that the model's robot stock in c equals the
     start year's `robot_stock`. Without the cap the stock is linear in ᾱ_c and ᾱ_c is exact; where the
-    cap binds, bisection on ᾱ_c (the stock still rises with it). A stock beyond what α_max allows
-    leaves c at α_max."""
+    cap binds it is piecewise linear in ᾱ_c, with a kink at each firm's b_i = α_max/spread_i::
+
+        stock_c(ᾱ) = ρ_R·(α_max·Σ_{b_i ≤ ᾱ} U_i + ᾱ·Σ_{b_i > ᾱ} spread_i·U_i)
+
+    and is solved exactly on the segment where it reaches the target (`_capped_level`). A stock beyond
+    what α_max allows leaves c at α_max."""
     n, loc = len(state), firms.location
     rho, alpha_max, target = par["robots_per_automated_output"], par["alpha_max"], state.robot_stock
     workers = manual_workers(firms, costs, state)
@@ -71,10 +72,31 @@ def start_automation(firms, costs, state, par, spread) -> None:
     np.maximum.at(widest, loc, spread)
     capped = level * widest > alpha_max
     if capped.any():
-        lo, hi = np.zeros(n), np.where(capped, alpha_max / np.maximum(spread.min(), 1e-12), level)
-        for _ in range(BISECTION_STEPS):
-            mid = 0.5 * (lo + hi)
-            low = rho * country_sums(loc, np.minimum(alpha_max, mid[loc] * spread) * workers, n) < target
-            lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
-        level = np.where(capped, 0.5 * (lo + hi), level)
+        level = np.where(capped, _capped_level(loc, spread, workers, target / rho, alpha_max, n), level)
     firms.automation = np.minimum(alpha_max, level[loc] * spread)
+
+
+def _capped_level(loc, spread, workers, need, alpha_max, n) -> np.ndarray:
+    """ᾱ_c with Σ_{i∈c} min(α_max, ᾱ_c·spread_i)·U_i = need_c, for every c at once: the firms sorted by
+    their kink b_i within c; the sum at the k-th kink is α_max·(U of the kinks before it) + b_k·(spread·U of
+    it and those after); on the first segment whose end reaches need_c, ᾱ_c is linear. Where even the
+    last kink falls short, ᾱ_c is that kink (every firm at α_max)."""
+    kink = alpha_max / np.maximum(spread, 1e-300)
+    order = np.lexsort((kink, loc))
+    c, b, u, su = loc[order], kink[order], workers[order], (spread * workers)[order]
+    first = np.searchsorted(c, np.arange(n))                     # each country's first firm in `order`
+    u_before = np.cumsum(u) - u                                  # Σ U of the kinks before (in all c so far)
+    su_from = np.cumsum(su[::-1])[::-1]                          # Σ spread·U from this kink on (to the end)
+    u_before -= np.where(first < len(c), u_before[np.minimum(first, len(c) - 1)], 0.0)[c]
+    last = np.searchsorted(c, np.arange(n), side="right")       # one past each country's last firm
+    su_from -= np.where(last < len(c), su_from[np.minimum(last, len(c) - 1)], 0.0)[c]
+    at_kink = alpha_max * u_before + b * su_from
+    short = at_kink < need[c]
+    k = first + np.bincount(c, weights=short, minlength=n).astype(np.intp)   # first kink that reaches it
+    level = np.zeros(n)
+    reach = (k < last)
+    kk = k[reach]
+    level[reach] = (need[reach] - alpha_max * u_before[kk]) / su_from[kk]
+    empty = (~reach) & (last > first)
+    level[empty] = b[last[empty] - 1]
+    return level
