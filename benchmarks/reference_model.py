@@ -919,7 +919,7 @@ class ReferenceModel(mesa.Model):
         spread the loss years of firms still loss-making; n_c (tightness 1), v_c and the model's robot stock."""
         p, C = self.par, self.countries
         size = [f.capacity for f in self.firms]
-        scale = self._solve_start(size, spread, None, TOLERANCE)
+        scale = self._solve_start(size, spread, None, ROUGH_TOLERANCE)
         self._assign_foreign_owners(foreign, u_headquarters)
         for c in C:
             c.quality = 1.0

@@ -41,7 +41,8 @@ INNER_ROUNDS = 50
 #: Relative change of A_c and of mean automation below which a round counts as converged (employment
 #: and robot stocks then match their targets to about this relative error; shares match to 1e-13).
 TOLERANCE = 1e-8
-#: The same, during the selection rounds (which move the start anyway; the last solve uses TOLERANCE).
+#: The same, for the first solve and during the selection rounds (which move the start anyway; the last solve
+#: uses TOLERANCE).
 ROUGH_TOLERANCE = 1e-4
 
 
@@ -102,7 +103,8 @@ def calibrate(firms, state, par, draws, start_draws: Draws0, n0: int) -> tuple[S
     """The start-year calibration (module docstring). Returns it, the start year's costs and unit costs."""
     f, n, demand = firms, len(state), state.demand
     size = f.capacity.copy()  # k̃_i, the drawn size; k_i = K_c·k̃_i
-    costs, uc, scale = solve_start(f, state, par, size, start_draws.automation_spread, None, TOLERANCE)
+    # rough: the selection rounds move the start anyway (who owns foreign capacity needs output only roughly)
+    costs, uc, scale = solve_start(f, state, par, size, start_draws.automation_spread, None, ROUGH_TOLERANCE)
     assign_foreign_owners(f, state, start_draws)
     quality = np.ones(n)      # later rounds start from the last ξ
     for selection_round in range(SELECTION_ROUNDS):
