@@ -54,7 +54,7 @@ def test_country_agents_are_views_on_state(baseline):
 def test_start_automation_meets_the_robot_stock_where_alpha_max_binds(seed):
     """The start's ᾱ_c solves ρ·Σ_{i∈c} min(α_max, ᾱ_c·spread_i)·U_i = stock_c exactly (segment by segment),
     also where α_max binds for some firms and where the stock is beyond what α_max allows (then α = α_max)."""
-    from sim.model.robots import _capped_level
+    from sim.model.robots import _capped_level, kink_order
 
     rng = np.random.default_rng(seed)
     n, size, alpha_max = 4, 300, 0.6
@@ -62,7 +62,7 @@ def test_start_automation_meets_the_robot_stock_where_alpha_max_binds(seed):
     spread, workers = rng.lognormal(0.0, 1.0, size), rng.uniform(1.0, 100.0, size)
     full = np.bincount(loc, weights=alpha_max * workers, minlength=n)
     need = full * np.array([0.3, 0.9, 1.5, 0.5])            # partly capped, nearly all capped, beyond, no firm
-    level = _capped_level(loc, spread, workers, need, alpha_max, n)
+    level = _capped_level(loc, spread, workers, need, alpha_max, n, kink_order(loc, spread))
     got = np.bincount(loc, weights=np.minimum(alpha_max, level[loc] * spread) * workers, minlength=n)
     np.testing.assert_allclose(got[:2], need[:2], rtol=1e-12)
     assert got[2] == pytest.approx(full[2]) and (level[2] * spread[loc == 2] >= alpha_max - 1e-12).all()

@@ -54,15 +54,21 @@ def installations(stock_now, stock_before, depreciation) -> np.ndarray:
     return np.maximum(0.0, stock_now - stock_before) + depreciation * stock_before
 
 
-def start_automation(firms, costs, state, par, spread) -> None:
+def kink_order(loc, spread) -> np.ndarray:
+    """The firms by country, and within it by their kink α_max/spread_i ascending (`start_automation`): fixed
+    while the start is solved, so sorted once."""
+    return np.lexsort((-spread, loc))
+
+
+def start_automation(firms, costs, state, par, spread, order) -> None:
     """Set α_i = min(α_max, ᾱ_c·spread_i) with ᾱ_c such that the model's robot stock in c equals the
     start year's `robot_stock`. Without the cap the stock is linear in ᾱ_c and ᾱ_c is exact; where the
     cap binds it is piecewise linear in ᾱ_c, with a kink at each firm's b_i = α_max/spread_i::
 
         stock_c(ᾱ) = ρ_R·(α_max·Σ_{b_i ≤ ᾱ} U_i + ᾱ·Σ_{b_i > ᾱ} spread_i·U_i)
 
-    and is solved exactly on the segment where it reaches the target (`_capped_level`). A stock beyond
-    what α_max allows leaves c at α_max."""
+    and is solved exactly on the segment where it reaches the target (`_capped_level`; `order` from
+    `kink_order`). A stock beyond what α_max allows leaves c at α_max."""
     n, loc = len(state), firms.location
     rho, alpha_max, target = par["robots_per_automated_output"], par["alpha_max"], state.robot_stock
     workers = manual_workers(firms, costs, state)
@@ -72,17 +78,16 @@ def start_automation(firms, costs, state, par, spread) -> None:
     np.maximum.at(widest, loc, spread)
     capped = level * widest > alpha_max
     if capped.any():
-        level = np.where(capped, _capped_level(loc, spread, workers, target / rho, alpha_max, n), level)
+        level = np.where(capped, _capped_level(loc, spread, workers, target / rho, alpha_max, n, order), level)
     firms.automation = np.minimum(alpha_max, level[loc] * spread)
 
 
-def _capped_level(loc, spread, workers, need, alpha_max, n) -> np.ndarray:
+def _capped_level(loc, spread, workers, need, alpha_max, n, order) -> np.ndarray:
     """ᾱ_c with Σ_{i∈c} min(α_max, ᾱ_c·spread_i)·U_i = need_c, for every c at once: the firms sorted by
     their kink b_i within c; the sum at the k-th kink is α_max·(U of the kinks before it) + b_k·(spread·U of
     it and those after); on the first segment whose end reaches need_c, ᾱ_c is linear. Where even the
     last kink falls short, ᾱ_c is that kink (every firm at α_max)."""
     kink = alpha_max / np.maximum(spread, 1e-300)
-    order = np.lexsort((kink, loc))
     c, b, u, su = loc[order], kink[order], workers[order], (spread * workers)[order]
     first = np.searchsorted(c, np.arange(n))                     # each country's first firm in `order`
     u_before = np.cumsum(u) - u                                  # Σ U of the kinks before (in all c so far)

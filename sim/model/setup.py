@@ -134,6 +134,7 @@ def solve_start(firms, state, par, size, spread, scale, tolerance) -> tuple[Cost
     less than `tolerance` (relative)
     (a few rounds: each change is a fraction of the last). Returns the costs, unit costs and K."""
     f, n, demand = firms, len(state), state.demand
+    order = robots.kink_order(f.location, spread)
     for _ in range(INNER_ROUNDS):
         costs = Costs.of(state, par, 0)
         uc = costs.unit_cost(f.automation, f.productivity, f.home, f.location)
@@ -149,7 +150,7 @@ def solve_start(firms, state, par, size, spread, scale, tolerance) -> tuple[Cost
                   state.capital_cost.copy())
         match_employment(f, state, par)
         matched = Costs.of(state, par, 0)        # at the new A_c; setting automation leaves them as they are
-        robots.start_automation(f, matched, state, par, spread)
+        robots.start_automation(f, matched, state, par, spread, order)
         state.capital_cost = value_added_balance(f, matched, n)
         after = (state.productivity, mean_automation(f.automation, f.capacity, f.location, n), state.capital_cost)
         if not any(_moved(a, b, tolerance) for a, b in zip(before, after)):
