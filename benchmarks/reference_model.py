@@ -736,7 +736,7 @@ class ReferenceModel(mesa.Model):
         candidates: headquarters h by the survivors' output per headquarters, location j from P(j | h),
         φ and k = K_h·k̃ lognormal, α = ᾱ_j. A candidate abroad needs jobs k·E_j/K_j (jobs per unit of
         capacity at j) from the room the movers left (queue by a keyed uniform), else it produces at home.
-        Melitz: it enters only if r = uc·W_{hj,h}/(ξ_h·P̄_h) ≤ 1 + μ where it produces, judged before
+        Melitz: it enters only if r = uc·W_{hj,h}/(ξ_h·P̄⁰_h) ≤ 1 + μ where it produces, judged before
         the queue and again at home for those sent home.
         """
         p, C, costs = self.par, self.countries, self.ahead
@@ -951,7 +951,7 @@ class ReferenceModel(mesa.Model):
                      tolerance: float) -> list[float]:
         """`setup.solve_start`: K_c reproduces the shares at the current costs (`_calibrate_capacity`),
         π = π*, then A_c matches employment, α matches robot stocks and r_h balances value added, which moves
-        the costs; repeated (at most INNER_ROUNDS) until A_c, ᾱ_c and r_h change by at most TOLERANCE
+        the costs; repeated (at most INNER_ROUNDS) until A_c, ᾱ_c and r_h change by at most `tolerance`
         (relative). Leaves `self.costs` and every uc_i as computed at the start of the last round."""
         C, theta = self.countries, self.par["theta"]
         for _ in range(INNER_ROUNDS):
@@ -1122,7 +1122,7 @@ class ReferenceModel(mesa.Model):
         """`setup.raise_to_break_even`: a firm with r_i > 1 + μ whose break-even cost uc*_i = uc_i·(1 + μ)/r_i
         exceeds r_h and whose φ* = φ·(uc − r_h)/(uc* − r_h) is at most the lognormal's quantile at z = VIABLE_Z
         gets φ ← max(φ*, CDF⁻¹(min(CDF(φ*) + CDF(φ)·(1 − CDF(φ*)), 1 − 2⁻⁵³))) (CDF of the lognormal φ; with
-        σ_φ < 10⁻⁹ φ ← φ*). Returns whether any firm changed."""
+        0 < σ_φ < 10⁻⁹ φ ← φ*; σ_φ = 0 lifts none). Returns whether any firm changed."""
         p, sigma = self.par, self.par["productivity_sigma"]
         lifted = []
         for f in self.firms:                              # all decided before any change

@@ -52,19 +52,24 @@ def test_country_agents_are_views_on_state(baseline):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_start_automation_meets_the_robot_stock_where_alpha_max_binds(seed):
-    """The start's ᾱ_c solves ρ·Σ_{i∈c} min(α_max, ᾱ_c·spread_i)·U_i = stock_c exactly (segment by segment),
-    also where α_max binds for some firms and where the stock is beyond what α_max allows (then α = α_max)."""
+    """The start's ᾱ⁰_c solves ρ·Σ_{i: c_i=c} min(α_max, ᾱ⁰_c·spread_i)·U_i = stock_c exactly (segment by segment),
+    also with very unequal spreads (σ_α = 3, the top of its range), tied spreads, countries of very different
+    sizes in any order, where the stock is beyond what α_max allows (then α = α_max) and where c has no firm."""
     from sim.model.robots import _capped_level, kink_order
 
     rng = np.random.default_rng(seed)
-    n, size, alpha_max = 4, 300, 0.6
-    loc = np.sort(rng.integers(0, n - 1, size))           # the last country has no firm
-    spread, workers = rng.lognormal(0.0, 1.0, size), rng.uniform(1.0, 100.0, size)
+    n, alpha_max = 5, 0.6
+    loc = rng.permutation(np.repeat(np.arange(n - 1), [3, 40, 400, 40_000])).astype(np.int8)  # the last: none
+    spread = rng.lognormal(-4.5, 3.0, loc.size)
+    spread[:50] = spread[50]                                  # ties
+    workers = rng.uniform(1.0, 3e8 / loc.size, loc.size)
     full = np.bincount(loc, weights=alpha_max * workers, minlength=n)
-    need = full * np.array([0.3, 0.9, 1.5, 0.5])            # partly capped, nearly all capped, beyond, no firm
+    need = full * np.array([0.3, 0.9, 0.5, 1.5, 0.5])      # partly capped, nearly all, beyond, no firm
     level = _capped_level(loc, spread, workers, need, alpha_max, n, kink_order(loc, spread))
     got = np.bincount(loc, weights=np.minimum(alpha_max, level[loc] * spread) * workers, minlength=n)
-    np.testing.assert_allclose(got[:2], need[:2], rtol=1e-12)
-    assert got[2] == pytest.approx(full[2]) and (level[2] * spread[loc == 2] >= alpha_max - 1e-12).all()
-    assert level[3] == 0.0
-    assert (np.minimum(alpha_max, level[loc] * spread) < alpha_max).any()  # the cap does not bind everywhere
+    np.testing.assert_allclose(got[:3], need[:3], rtol=1e-10)
+    assert got[3] == pytest.approx(full[3]) and (level[3] * spread[loc == 3] >= alpha_max * (1 - 1e-12)).all()
+    assert level[4] == 0.0
+    for c in (1, 2):                                        # the cap binds for some firms of c, not for all
+        alpha = np.minimum(alpha_max, level[c] * spread[loc == c])
+        assert (alpha == alpha_max).any() and (alpha < alpha_max).any()

@@ -74,7 +74,7 @@ LOW_HIGH = {"mission": (0.0, 1.0), "coordination": (0.1, 0.9), "acceptance": (0.
 WHERE = "CHN"
 
 
-def us_with(baseline, where=WHERE, **levers):
+def with_levers(baseline, where=WHERE, **levers):
     over = {f"countries.{where}.{k}": v for k, v in levers.items()}
     return small(baseline, end_year=2034, firms=800, **{f"countries.{where}.ai_fund": math.inf, **over})
 
@@ -93,8 +93,8 @@ def test_swapping_two_channels_changes_the_results(baseline, a, b):
     where a step pays about twice its net cost (margin +1.09 in 2024), so that the payback thresholds are not
     all passed or all failed: in the US the swap of mission and acceptance happens to leave every adoption as
     it was (measured), because US firms' steps either lose money or pay many times over."""
-    one = us_with(baseline, "CHN", **{a: LOW_HIGH[a][1], b: LOW_HIGH[b][0]})
-    two = us_with(baseline, "CHN", **{a: LOW_HIGH[a][0], b: LOW_HIGH[b][1]})
+    one = with_levers(baseline, "CHN", **{a: LOW_HIGH[a][1], b: LOW_HIGH[b][0]})
+    two = with_levers(baseline, "CHN", **{a: LOW_HIGH[a][0], b: LOW_HIGH[b][1]})
     assert countries_csv(one) != countries_csv(two)
 
 
@@ -103,7 +103,7 @@ def test_each_channel_raised_alone_raises_automation(baseline, channel):
     """Measured (China's automation in 2034, low → high, 2 seeds × 800 firms): mission +0.0057, coordination
     +0.0014, acceptance +0.0043, subsidy rate +0.018, literacy +0.021."""
     lo, hi = LOW_HIGH[channel]
-    low, high = automation(us_with(baseline, **{channel: lo})), automation(us_with(baseline, **{channel: hi}))
+    low, high = automation(with_levers(baseline, **{channel: lo})), automation(with_levers(baseline, **{channel: hi}))
     assert high > low + 0.001, (channel, low, high)
 
 

@@ -61,11 +61,11 @@ def kink_order(loc, spread) -> np.ndarray:
 
 
 def start_automation(firms, costs, state, par, spread, order) -> None:
-    """Set α_i = min(α_max, ᾱ_c·spread_i) with ᾱ_c such that the model's robot stock in c equals the
-    start year's `robot_stock`. Without the cap the stock is linear in ᾱ_c and ᾱ_c is exact; where the
-    cap binds it is piecewise linear in ᾱ_c, with a kink at each firm's b_i = α_max/spread_i::
+    """Set α_i = min(α_max, ᾱ⁰_c·spread_i) with ᾱ⁰_c such that the model's robot stock in c equals the
+    start year's `robot_stock`. Without the cap the stock is linear in ᾱ⁰_c and ᾱ⁰_c is exact; where the
+    cap binds it is piecewise linear in ᾱ⁰_c, with a kink at each firm's b_i = α_max/spread_i::
 
-        stock_c(ᾱ) = ρ_R·(α_max·Σ_{b_i ≤ ᾱ} U_i + ᾱ·Σ_{b_i > ᾱ} spread_i·U_i)
+        stock_c(ᾱ⁰_c) = ρ_R·(α_max·Σ_{c_i=c, b_i ≤ ᾱ⁰_c} U_i + ᾱ⁰_c·Σ_{c_i=c, b_i > ᾱ⁰_c} spread_i·U_i)
 
     and is solved exactly on the segment where it reaches the target (`_capped_level`; `order` from
     `kink_order`). A stock beyond what α_max allows leaves c at α_max."""
@@ -78,30 +78,32 @@ def start_automation(firms, costs, state, par, spread, order) -> None:
     np.maximum.at(widest, loc, spread)
     capped = level * widest > alpha_max
     if capped.any():
-        level = np.where(capped, _capped_level(loc, spread, workers, target / rho, alpha_max, n, order), level)
+        level = np.where(capped, _capped_level(loc, spread, workers, target / rho, alpha_max, n, order, capped), level)
     firms.automation = np.minimum(alpha_max, level[loc] * spread)
 
 
-def _capped_level(loc, spread, workers, need, alpha_max, n, order) -> np.ndarray:
-    """ᾱ_c with Σ_{i∈c} min(α_max, ᾱ_c·spread_i)·U_i = need_c, for every c at once: the firms sorted by
-    their kink b_i within c; the sum at the k-th kink is α_max·(U of the kinks before it) + b_k·(spread·U of
-    it and those after); on the first segment whose end reaches need_c, ᾱ_c is linear. Where even the
-    last kink falls short, ᾱ_c is that kink (every firm at α_max)."""
-    kink = alpha_max / np.maximum(spread, 1e-300)
-    c, b, u, su = loc[order], kink[order], workers[order], (spread * workers)[order]
-    first = np.searchsorted(c, np.arange(n))                     # each country's first firm in `order`
-    u_before = np.cumsum(u) - u                                  # Σ U of the kinks before (in all c so far)
-    su_from = np.cumsum(su[::-1])[::-1]                          # Σ spread·U from this kink on (to the end)
-    u_before -= np.where(first < len(c), u_before[np.minimum(first, len(c) - 1)], 0.0)[c]
-    last = np.searchsorted(c, np.arange(n), side="right")       # one past each country's last firm
-    su_from -= np.where(last < len(c), su_from[np.minimum(last, len(c) - 1)], 0.0)[c]
-    at_kink = alpha_max * u_before + b * su_from
-    short = at_kink < need[c]
-    k = first + np.bincount(c, weights=short, minlength=n).astype(np.intp)   # first kink that reaches it
+def _capped_level(loc, spread, workers, need, alpha_max, n, order, which=None) -> np.ndarray:
+    """ᾱ⁰_c with Σ_{i: c_i=c} min(α_max, ᾱ⁰_c·spread_i)·U_i = need_c for each country c in `which` (default:
+    all; 0 elsewhere). Within c the firms are taken in the order of their kinks b_i (`order`); the sum at the
+    k-th kink is α_max·(U of the kinks before it) + b_k·(spread·U of it and those after); on the first segment
+    whose end reaches need_c, ᾱ⁰_c is linear (clipped to the segment against rounding). Where even the last
+    kink falls short, ᾱ⁰_c is that kink (every firm at α_max). The sums run within each country's own slice,
+    so a small country's are not differences of the world's."""
+    c_sorted = loc[order]
+    bounds = np.searchsorted(c_sorted, np.arange(n + 1))         # country c's firms: order[bounds[c]:bounds[c+1]]
     level = np.zeros(n)
-    reach = (k < last)
-    kk = k[reach]
-    level[reach] = (need[reach] - alpha_max * u_before[kk]) / su_from[kk]
-    empty = (~reach) & (last > first)
-    level[empty] = b[last[empty] - 1]
+    for c in (range(n) if which is None else np.flatnonzero(which)):   # countries, not firms
+        idx = order[bounds[c]:bounds[c + 1]]
+        if idx.size == 0:
+            continue
+        b = alpha_max / np.maximum(spread[idx], 1e-300)
+        u, su = workers[idx], spread[idx] * workers[idx]
+        u_before = np.cumsum(u) - u                              # Σ U of the kinks before
+        su_from = np.cumsum(su[::-1])[::-1]                      # Σ spread·U of this kink and those after
+        k = int(np.count_nonzero(alpha_max * u_before + b * su_from < need[c]))   # first kink that reaches it
+        if k == idx.size:
+            level[c] = b[-1]
+        elif su_from[k] > 0:
+            low = b[k - 1] if k > 0 else 0.0
+            level[c] = min(max((need[c] - alpha_max * u_before[k]) / su_from[k], low), b[k])
     return level
