@@ -471,6 +471,9 @@ class ReferenceModel(mesa.Model):
         self.entrants_sent_home = 0       # candidates abroad that found no room and produce at home
         self.candidates_rejected = 0      # candidates loss-making at entry (Melitz filter)
         self.start_lifted = 0             # start firms lifted to break-even
+        self.start_unliftable = 0         # loss-making start firms beyond φ_max (VIABLE_Z), not lifted (per round)
+        self.start_capped = 0             # start firms at α_max, the cap binding in the start's robot match
+        self.entrants_home_later = 0      # entrants sent home to a country later in the loop over destinations
         self.start_foreign = 0            # start firms given a foreign headquarters
         self._initialise()
         # from now on the scenario's own levers, with this year's schedules
@@ -795,6 +798,7 @@ class ReferenceModel(mesa.Model):
                 if not ok:
                     e["loc"] = e["hq"]
                     self.entrants_sent_home += 1
+                    self.entrants_home_later += e["hq"] > j      # must not queue again at home
                     if loss_making(e):       # at home it must pay too
                         self.candidates_rejected += 1
                         e["rejected"] = True
@@ -930,6 +934,7 @@ class ReferenceModel(mesa.Model):
                 break
             self._normalise_productivity()
         scale = self._solve_start(size, spread, scale, TOLERANCE)     # the full tolerance at the end
+        self.start_capped = sum(f.automation >= self.par["alpha_max"] for f in self.firms)
         self._calibrate_quality()
         for c, k in zip(C, scale):          # the first C groups: each country's own firms at home
             c.capacity_scale = k
@@ -1132,6 +1137,8 @@ class ReferenceModel(mesa.Model):
                 cutoff = f.productivity * (f.uc - fixed) / (target - fixed)
                 if cutoff <= lognormal_mean_one(sigma, VIABLE_Z):
                     lifted.append((f, cutoff))
+                else:
+                    self.start_unliftable += 1
         for f, cutoff in lifted:
             if sigma < 1e-9:
                 f.productivity = cutoff

@@ -7,7 +7,8 @@ every mechanism of Model v2 fire — tariffs (a ramp, a `tariffs.default` step t
 overwrite a named tariff, an override), adoption with a rationed and an uncapped subsidy fund,
 relocation with incentives (two limited to home firms) and a binding labor cap, entrants
 abroad (some sent home for lack of room, some turned away by the Melitz filter), exits, and
-the start's foreign owners and lifted firms. Every firm's state (living and exited), every
+the start's foreign owners, lifted firms, firms too far below break-even to be lifted, and firms
+at the automation ceiling. Every firm's state (living and exited), every
 countries.csv column, the relocation flows and the entrants must agree to 1e-9 (1e-7 for the 2005 start,
 `START_TOLERANCE`; relative;
 values below 1e-6 of a quantity's largest value relative to that: `max_relative_difference`).
@@ -161,6 +162,8 @@ def test_every_mechanism_is_active(runs):
     # the start: foreign-owned production, firms lifted to break-even
     assert slow.start_foreign > 0 and (start.firms_hq != start.firms).any()
     assert slow.start_lifted > 0
+    # ... some left as they are, beyond the distribution's reach (VIABLE_Z); the robot match capped at α_max
+    assert slow.start_unliftable > 0 and slow.start_capped > 0
     # AI adoption, subsidies rationed where the fund is short, paid in full where it is uncapped
     chn, usa = years[years.country == "CHN"], years[years.country == "USA"]
     assert years.adopters.sum() > 0
@@ -175,6 +178,7 @@ def test_every_mechanism_is_active(runs):
     assert years.exits.sum() > 0 and years.entries.sum() > 0
     assert entrants[entrants.hq != entrants.location].firms.sum() == slow.entrants_abroad > 0
     assert slow.entrants_sent_home > 0 and slow.candidates_rejected > 0
+    assert slow.entrants_home_later > 0      # sent home to a country whose own queue comes later: not re-queued
     # tariffs and other schedules took effect
     assert fast.country("IND").tariff_on("CHN") == pytest.approx(0.3)
     assert fast.country("XEU").tariff_on("CHN") == pytest.approx(0.15)
