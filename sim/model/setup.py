@@ -103,18 +103,19 @@ def calibrate(firms, state, par, draws, start_draws: Draws0, n0: int) -> tuple[S
     """The start-year calibration (module docstring). Returns it, the start year's costs and unit costs."""
     f, n, demand = firms, len(state), state.demand
     size = f.capacity.copy()  # k̃_i, the drawn size; k_i = K_c·k̃_i
+    spread = (start_draws.automation_spread, robots.kink_order(f.location, start_draws.automation_spread))
     # rough: the selection rounds move the start anyway (who owns foreign capacity needs output only roughly)
-    costs, uc, scale = solve_start(f, state, par, size, start_draws.automation_spread, None, ROUGH_TOLERANCE)
+    costs, uc, scale = solve_start(f, state, par, size, spread, None, ROUGH_TOLERANCE)
     assign_foreign_owners(f, state, start_draws)
     quality = np.ones(n)      # later rounds start from the last ξ
     for selection_round in range(SELECTION_ROUNDS):
-        costs, uc, scale = solve_start(f, state, par, size, start_draws.automation_spread, scale, ROUGH_TOLERANCE)
+        costs, uc, scale = solve_start(f, state, par, size, spread, scale, ROUGH_TOLERANCE)
         quality, rel = calibrate_quality(f, uc, costs, demand, quality)
         if selection_round == SELECTION_ROUNDS - 1 or not raise_to_break_even(f, uc, rel, costs.capital, par):
             break
         normalise_productivity(f, n)
     # the selection done, the start solved to the full tolerance: shares and output from these very costs
-    costs, uc, scale = solve_start(f, state, par, size, start_draws.automation_spread, scale, TOLERANCE)
+    costs, uc, scale = solve_start(f, state, par, size, spread, scale, TOLERANCE)
     quality, _ = calibrate_quality(f, uc, costs, demand, quality)
     rel, level = market.relative_prices(f, uc, quality, costs, demand)
     turnover.update_losses(f, rel, par, draws.uniform(len(f)))
@@ -133,9 +134,11 @@ def solve_start(firms, state, par, size, spread, scale, tolerance) -> tuple[Cost
     together: K_c reproduces the shares at the current costs; A_c, α and r_h then match employment, robot
     stocks and value added, which moves the costs; repeated until A_c, mean automation and r_h change by
     less than `tolerance` (relative)
-    (a few rounds: each change is a fraction of the last). Returns the costs, unit costs and K."""
+    (a few rounds: each change is a fraction of the last). `spread` is the firms' automation spread with its
+    kink order (`robots.kink_order`, sorted once: locations do not change in the set-up). Returns the costs,
+    unit costs and K."""
     f, n, demand = firms, len(state), state.demand
-    order = robots.kink_order(f.location, spread)
+    spread, order = spread          # the automation spread and its kink order (locations do not change)
     for _ in range(INNER_ROUNDS):
         costs = Costs.of(state, par, 0)
         uc = costs.unit_cost(f.automation, f.productivity, f.home, f.location)
@@ -188,12 +191,15 @@ def match_employment(firms, state, par, max_iter: int = 200) -> None:
     to A_c (few firms of its own, ζ near 1) the step would otherwise run away.
     """
     target = state.employment * 1e6
-    f = firms
-    # only A_c changes from pass to pass: Λ_i = task hours / (A_hc·φ_i) (`Costs.hours`), the task hours once
+    f, n = firms, len(state)
+    # only A_c changes from pass to pass: Λ_i = task hours / (A_hc·φ_i) (`Costs.hours`), so the firms' task
+    # hours per unit of φ are summed once per (h, c) pair and each pass divides the n × n sums by A_hc
     tasks = Costs.of(state, par, 0).task_hours(f.automation, f.location, f.output)
+    by_pair = np.bincount(pair_index(f.home, f.location, n), weights=tasks / f.productivity,
+                          minlength=n * n).reshape(n, n)
     for _ in range(max_iter):
-        costs = Costs.of(state, par, 0)
-        got = labor.persons(f.location, tasks / costs.efficiency(f.productivity, f.home, f.location), state)
+        hours = by_pair / market.technology_table(state.productivity, par["technology_portability"])
+        got = hours.sum(axis=0) / state.annual_hours
         ratio = np.divide(got, target, out=np.ones_like(got), where=(got > 0) & (target > 0))
         state.productivity = np.clip(state.productivity * np.clip(ratio, 0.5, 2.0), 1e-8, 1e8)
         if np.max(np.abs(ratio - 1.0)) < 1e-13:
