@@ -139,17 +139,19 @@ def solve_start(firms, state, par, size, spread, scale, tolerance) -> tuple[Cost
     unit costs and K."""
     f, n, demand = firms, len(state), state.demand
     spread, order = spread          # the automation spread and its kink order (locations do not change)
+    pair = pair_index(f.home, f.location, n)
+    group_of_pair, split = market.ownership_groups(pair, state.foreign_share, n)
     for _ in range(INNER_ROUNDS):
         costs = Costs.of(state, par, 0)
         uc = costs.unit_cost(f.automation, f.productivity, f.home, f.location)
-        pair = pair_index(f.home, f.location, n)
-        group_of_pair, split = market.ownership_groups(pair, state.foreign_share, n)
-        scale = market.calibrate_capacity(market.allocation_weights(size, uc, par["theta"]), pair, costs.weight,
-                                          demand, np.tile(state.mva_share, 2) * split, group_of_pair,
-                                          initial=scale)
-        f.capacity = size * scale[group_of_pair[pair]]
-        f.pi = market.target_shares(market.allocation_weights(f.capacity, uc, par["theta"]), pair, costs.weight)
-        f.output = f.pi @ demand
+        g_unit = market.allocation_weights(size, uc, par["theta"])
+        scale = market.calibrate_capacity(g_unit, pair, costs.weight, demand, np.tile(state.mva_share, 2) * split,
+                                          group_of_pair, initial=scale)
+        k = scale[group_of_pair[pair]]
+        f.capacity, g = size * k, g_unit * k
+        den = market.denominators(g, pair, costs.weight)
+        # Q_i = Σ_m π*_im·D_m = g_i·Σ_m W_{pair,m}/Den_m·D_m: a C² table, so π (firms × markets) is built once, below
+        f.output = g * ((costs.weight / den) @ demand)[pair]
         before = (state.productivity.copy(), mean_automation(f.automation, f.capacity, f.location, n),
                   state.capital_cost.copy())
         match_employment(f, state, par)
@@ -159,6 +161,7 @@ def solve_start(firms, state, par, size, spread, scale, tolerance) -> tuple[Cost
         after = (state.productivity, mean_automation(f.automation, f.capacity, f.location, n), state.capital_cost)
         if not any(_moved(a, b, tolerance) for a, b in zip(before, after)):
             break
+    f.pi = market.target_shares(g, pair, costs.weight, den=den)
     return costs, uc, scale
 
 
