@@ -55,7 +55,7 @@ def test_start_automation_meets_the_robot_stock_where_alpha_max_binds(seed):
     """The start's ᾱ⁰_c solves ρ·Σ_{i: c_i=c} min(α_max, ᾱ⁰_c·spread_i)·U_i = stock_c exactly (segment by segment),
     also with very unequal spreads (σ_α = 3, the top of its range), tied spreads, countries of very different
     sizes in any order, where the stock is beyond what α_max allows (then α = α_max) and where c has no firm."""
-    from sim.model.robots import _capped_level, kink_order
+    from sim.model.robots import _capped_level, kinks
 
     rng = np.random.default_rng(seed)
     n, alpha_max = 5, 0.6
@@ -65,7 +65,7 @@ def test_start_automation_meets_the_robot_stock_where_alpha_max_binds(seed):
     workers = rng.uniform(1.0, 3e8 / loc.size, loc.size)
     full = np.bincount(loc, weights=alpha_max * workers, minlength=n)
     need = full * np.array([0.3, 0.9, 0.5, 1.5, 0.5])      # partly capped, nearly all, beyond, no firm
-    level = _capped_level(loc, spread, workers, need, alpha_max, n, kink_order(loc, spread))
+    level = _capped_level(spread, workers, need, alpha_max, kinks(loc, spread, n))
     got = np.bincount(loc, weights=np.minimum(alpha_max, level[loc] * spread) * workers, minlength=n)
     np.testing.assert_allclose(got[:3], need[:3], rtol=1e-10)
     assert got[3] == pytest.approx(full[3]) and (level[3] * spread[loc == 3] >= alpha_max * (1 - 1e-12)).all()

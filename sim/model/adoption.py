@@ -24,10 +24,11 @@ class AdoptionResult:
     granted_rate: np.ndarray    # effective subsidy rate per country after rationing
 
 
-def mean_automation(alpha, capacity, loc, n_countries):
-    """ᾱ_c = Σ_{i∈c} k_i·α_i / Σ_{i∈c} k_i: capacity-weighted automation of the firms in c."""
+def mean_automation(alpha, capacity, loc, n_countries, den=None):
+    """ᾱ_c = Σ_{i∈c} k_i·α_i / Σ_{i∈c} k_i: capacity-weighted automation of the firms in c (`den`: the
+    Σ_{i∈c} k_i if already known)."""
     num = country_sums(loc, capacity * alpha, n_countries)
-    den = country_sums(loc, capacity, n_countries)
+    den = country_sums(loc, capacity, n_countries) if den is None else den
     return np.divide(num, den, out=np.zeros(n_countries), where=den > 0)
 
 

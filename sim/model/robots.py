@@ -19,6 +19,8 @@ more than it retires (Korea's plateau).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.model.market import country_sums
@@ -54,43 +56,53 @@ def installations(stock_now, stock_before, depreciation) -> np.ndarray:
     return np.maximum(0.0, stock_now - stock_before) + depreciation * stock_before
 
 
-def kink_order(loc, spread) -> np.ndarray:
+@dataclass(frozen=True)
+class Kinks:
     """The firms by country, and within it by their kink α_max/spread_i ascending (`start_automation`): fixed
-    while the start is solved, so sorted once."""
-    return np.lexsort((-spread, loc))
+    while the start is solved (locations and spreads do not change), so sorted once (`kinks`)."""
+
+    order: np.ndarray    # firm indices: country by country, kinks ascending (spread descending)
+    bounds: np.ndarray   # country c's firms are order[bounds[c]:bounds[c + 1]]
+    widest: np.ndarray   # max spread_i in c (0 where c has no firm)
 
 
-def start_automation(firms, costs, state, par, spread, order) -> None:
+def kinks(loc, spread, n) -> Kinks:
+    """`Kinks` of firms at `loc` (n countries) with automation spreads `spread`."""
+    order = np.lexsort((-spread, loc))
+    bounds = np.searchsorted(loc[order], np.arange(n + 1))
+    first = np.minimum(bounds[:-1], max(len(order) - 1, 0))
+    widest = np.where(bounds[1:] > bounds[:-1], spread[order[first]] if len(order) else 0.0, 0.0)
+    return Kinks(order, bounds, widest)
+
+
+def start_automation(firms, costs, state, par, spread, kinked: Kinks) -> None:
     """Set α_i = min(α_max, ᾱ⁰_c·spread_i) with ᾱ⁰_c such that the model's robot stock in c equals the
     start year's `robot_stock`. Without the cap the stock is linear in ᾱ⁰_c and ᾱ⁰_c is exact; where the
     cap binds it is piecewise linear in ᾱ⁰_c, with a kink at each firm's b_i = α_max/spread_i::
 
         stock_c(ᾱ⁰_c) = ρ_R·(α_max·Σ_{c_i=c, b_i ≤ ᾱ⁰_c} U_i + ᾱ⁰_c·Σ_{c_i=c, b_i > ᾱ⁰_c} spread_i·U_i)
 
-    and is solved exactly on the segment where it reaches the target (`_capped_level`; `order` from
-    `kink_order`). A stock beyond what α_max allows leaves c at α_max."""
+    and is solved exactly on the segment where it reaches the target (`_capped_level`; `kinked` from
+    `kinks`). A stock beyond what α_max allows leaves c at α_max."""
     n, loc = len(state), firms.location
     rho, alpha_max, target = par["robots_per_automated_output"], par["alpha_max"], state.robot_stock
     workers = manual_workers(firms, costs, state)
     linear = rho * country_sums(loc, spread * workers, n)
     level = np.divide(target, linear, out=np.zeros(n), where=linear > 0)
-    widest = np.zeros(n)
-    np.maximum.at(widest, loc, spread)
-    capped = level * widest > alpha_max
+    capped = level * kinked.widest > alpha_max
     if capped.any():
-        level = np.where(capped, _capped_level(loc, spread, workers, target / rho, alpha_max, n, order, capped), level)
+        level = np.where(capped, _capped_level(spread, workers, target / rho, alpha_max, kinked, capped), level)
     firms.automation = np.minimum(alpha_max, level[loc] * spread)
 
 
-def _capped_level(loc, spread, workers, need, alpha_max, n, order, which=None) -> np.ndarray:
+def _capped_level(spread, workers, need, alpha_max, kinked: Kinks, which=None) -> np.ndarray:
     """ᾱ⁰_c with Σ_{i: c_i=c} min(α_max, ᾱ⁰_c·spread_i)·U_i = need_c for each country c in `which` (default:
-    all; 0 elsewhere). Within c the firms are taken in the order of their kinks b_i (`order`); the sum at the
+    all; 0 elsewhere). Within c the firms are taken in the order of their kinks b_i (`kinked`); the sum at the
     k-th kink is α_max·(U of the kinks before it) + b_k·(spread·U of it and those after); on the first segment
     whose end reaches need_c, ᾱ⁰_c is linear (clipped to the segment against rounding). Where even the last
     kink falls short, ᾱ⁰_c is that kink (every firm at α_max). The sums run within each country's own slice,
     so a small country's are not differences of the world's."""
-    c_sorted = loc[order]
-    bounds = np.searchsorted(c_sorted, np.arange(n + 1))         # country c's firms: order[bounds[c]:bounds[c+1]]
+    order, bounds, n = kinked.order, kinked.bounds, len(kinked.widest)
     level = np.zeros(n)
     for c in (range(n) if which is None else np.flatnonzero(which)):   # countries, not firms
         idx = order[bounds[c]:bounds[c + 1]]

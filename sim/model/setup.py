@@ -103,7 +103,7 @@ def calibrate(firms, state, par, draws, start_draws: Draws0, n0: int) -> tuple[S
     """The start-year calibration (module docstring). Returns it, the start year's costs and unit costs."""
     f, n, demand = firms, len(state), state.demand
     size = f.capacity.copy()  # k̃_i, the drawn size; k_i = K_c·k̃_i
-    spread = (start_draws.automation_spread, robots.kink_order(f.location, start_draws.automation_spread))
+    spread = (start_draws.automation_spread, robots.kinks(f.location, start_draws.automation_spread, n))
     # rough: the selection rounds move the start anyway (who owns foreign capacity needs output only roughly)
     costs, uc, scale = solve_start(f, state, par, size, spread, None, ROUGH_TOLERANCE)
     assign_foreign_owners(f, state, start_draws)
@@ -135,10 +135,10 @@ def solve_start(firms, state, par, size, spread, scale, tolerance) -> tuple[Cost
     stocks and value added, which moves the costs; repeated until A_c, mean automation and r_h change by
     less than `tolerance` (relative)
     (a few rounds: each change is a fraction of the last). `spread` is the firms' automation spread with its
-    kink order (`robots.kink_order`, sorted once: locations do not change in the set-up). Returns the costs,
+    kinks (`robots.kinks`, sorted once: locations do not change in the set-up). Returns the costs,
     unit costs and K."""
     f, n, demand = firms, len(state), state.demand
-    spread, order = spread          # the automation spread and its kink order (locations do not change)
+    spread, kinked = spread         # the automation spread and its kinks (locations do not change)
     pair = pair_index(f.home, f.location, n)
     group_of_pair, split = market.ownership_groups(pair, state.foreign_share, n)
     for _ in range(INNER_ROUNDS):
@@ -152,13 +152,14 @@ def solve_start(firms, state, par, size, spread, scale, tolerance) -> tuple[Cost
         den = market.denominators(g, pair, costs.weight)
         # Q_i = Σ_m π*_im·D_m = g_i·Σ_m W_{pair,m}/Den_m·D_m: a C² table, so π (firms × markets) is built once, below
         f.output = g * ((costs.weight / den) @ demand)[pair]
-        before = (state.productivity.copy(), mean_automation(f.automation, f.capacity, f.location, n),
+        held = market.country_sums(f.location, f.capacity, n)     # Σ k per country: ᾱ_c's denominator, this round
+        before = (state.productivity.copy(), mean_automation(f.automation, f.capacity, f.location, n, held),
                   state.capital_cost.copy())
         match_employment(f, state, par)
         matched = Costs.of(state, par, 0)        # at the new A_c; setting automation leaves them as they are
-        robots.start_automation(f, matched, state, par, spread, order)
+        robots.start_automation(f, matched, state, par, spread, kinked)
         state.capital_cost = value_added_balance(f, matched, n)
-        after = (state.productivity, mean_automation(f.automation, f.capacity, f.location, n), state.capital_cost)
+        after = (state.productivity, mean_automation(f.automation, f.capacity, f.location, n, held), state.capital_cost)
         if not any(_moved(a, b, tolerance) for a, b in zip(before, after)):
             break
     f.pi = market.target_shares(g, pair, costs.weight, den=den)
@@ -175,13 +176,16 @@ def value_added_balance(firms, costs, n, floor: float = 0.05) -> np.ndarray:
     added, so what labor and AI running costs leave of it is capital's share (with its normal return);
     it belongs to the firm and travels with it. At least `floor`, should labor take all of it."""
     f = firms
-    home = f.home == f.location                 # the accounts of the headquarters' own country
-    loc = f.location[home].astype(np.intp)
-    labor = ((1.0 - f.automation[home] * costs.effectiveness[loc]) * costs.labor.take(loc * n + loc)
-             + f.automation[home] * costs.ai_running)
-    output, phi = f.output[home], f.productivity[home]
-    total = market.country_sums(loc, output, n)
-    rest = total - market.country_sums(loc, labor * output / phi, n)
+    # the accounts of the headquarters' own country: Σ (labor + AI)_i·Q_i/φ_i over i with h_i = c_i = h is
+    # ℓ_hh·Σ Q/φ − ℓ_hh·e_h·Σ α·Q/φ + κ·Σ α·Q/φ, three sums per country
+    q = np.where(f.home == f.location, f.output, 0.0)
+    per_phi = q / f.productivity
+    total = market.country_sums(f.location, q, n)
+    plain = market.country_sums(f.location, per_phi, n)
+    automated = market.country_sums(f.location, per_phi * f.automation, n)
+    own = np.diagonal(costs.labor)
+    spent = own * plain + (costs.ai_running - own * costs.effectiveness) * automated
+    rest = total - spent
     return np.maximum(floor, np.divide(rest, total, out=np.full(n, 0.5), where=total > 0))
 
 
