@@ -65,7 +65,7 @@ def test_start_automation_meets_the_robot_stock_where_alpha_max_binds(seed):
     workers = rng.uniform(1.0, 3e8 / loc.size, loc.size)
     full = np.bincount(loc, weights=alpha_max * workers, minlength=n)
     need = full * np.array([0.3, 0.9, 0.5, 1.5, 0.5])      # partly capped, nearly all, beyond, no firm
-    level = _capped_level(spread, workers, need, alpha_max, kinks(loc, spread, n))
+    level = _capped_level(workers, need, alpha_max, kinks(loc, spread, n))
     got = np.bincount(loc, weights=np.minimum(alpha_max, level[loc] * spread) * workers, minlength=n)
     np.testing.assert_allclose(got[:3], need[:3], rtol=1e-10)
     assert got[3] == pytest.approx(full[3]) and (level[3] * spread[loc == 3] >= alpha_max * (1 - 1e-12)).all()

@@ -64,6 +64,7 @@ class Kinks:
     order: np.ndarray    # firm indices: country by country, kinks ascending (spread descending)
     bounds: np.ndarray   # country c's firms are order[bounds[c]:bounds[c + 1]]
     widest: np.ndarray   # max spread_i in c (0 where c has no firm)
+    spread: np.ndarray   # spread_i in that order
 
 
 def kinks(loc, spread, n) -> Kinks:
@@ -72,7 +73,7 @@ def kinks(loc, spread, n) -> Kinks:
     bounds = np.searchsorted(loc[order], np.arange(n + 1))
     first = np.minimum(bounds[:-1], max(len(order) - 1, 0))
     widest = np.where(bounds[1:] > bounds[:-1], spread[order[first]] if len(order) else 0.0, 0.0)
-    return Kinks(order, bounds, widest)
+    return Kinks(order, bounds, widest, spread[order])
 
 
 def start_automation(firms, costs, state, par, spread, kinked: Kinks) -> None:
@@ -91,11 +92,11 @@ def start_automation(firms, costs, state, par, spread, kinked: Kinks) -> None:
     level = np.divide(target, linear, out=np.zeros(n), where=linear > 0)
     capped = level * kinked.widest > alpha_max
     if capped.any():
-        level = np.where(capped, _capped_level(spread, workers, target / rho, alpha_max, kinked, capped), level)
+        level = np.where(capped, _capped_level(workers, target / rho, alpha_max, kinked, capped), level)
     firms.automation = np.minimum(alpha_max, level[loc] * spread)
 
 
-def _capped_level(spread, workers, need, alpha_max, kinked: Kinks, which=None) -> np.ndarray:
+def _capped_level(workers, need, alpha_max, kinked: Kinks, which=None) -> np.ndarray:
     """ᾱ⁰_c with Σ_{i: c_i=c} min(α_max, ᾱ⁰_c·spread_i)·U_i = need_c for each country c in `which` (default:
     all; 0 elsewhere). Within c the firms are taken in the order of their kinks b_i (`kinked`); the sum at the
     k-th kink is α_max·(U of the kinks before it) + b_k·(spread·U of it and those after); on the first segment
@@ -105,11 +106,12 @@ def _capped_level(spread, workers, need, alpha_max, kinked: Kinks, which=None) -
     order, bounds, n = kinked.order, kinked.bounds, len(kinked.widest)
     level = np.zeros(n)
     for c in (range(n) if which is None else np.flatnonzero(which)):   # countries, not firms
-        idx = order[bounds[c]:bounds[c + 1]]
+        idx, s = order[bounds[c]:bounds[c + 1]], kinked.spread[bounds[c]:bounds[c + 1]]
         if idx.size == 0:
             continue
-        b = alpha_max / np.maximum(spread[idx], 1e-300)
-        u, su = workers[idx], spread[idx] * workers[idx]
+        b = alpha_max / np.maximum(s, 1e-300)
+        u = workers[idx]
+        su = s * u
         u_before = np.cumsum(u) - u                              # Σ U of the kinks before
         su_from = np.cumsum(su[::-1])[::-1]                      # Σ spread·U of this kink and those after
         k = int(np.count_nonzero(alpha_max * u_before + b * su_from < need[c]))   # first kink that reaches it
