@@ -31,12 +31,7 @@ def clear(firms, costs, state) -> LaborMarket:
 def employment(firms, costs, state) -> np.ndarray:
     """Manufacturing employment per country (persons): E_c = Σ_{i∈c} Λ_i / h_yr,c (`Costs.hours`)."""
     hours = costs.hours(firms.automation, firms.productivity, firms.home, firms.location, firms.output)
-    return persons(firms.location, hours, state)
-
-
-def persons(loc, hours, state) -> np.ndarray:
-    """Σ_{i∈c} hours_i / h_yr,c: the persons per country that the firms' yearly `hours` employ."""
-    return country_sums(loc, hours, len(state)) / state.annual_hours
+    return country_sums(firms.location, hours, len(state)) / state.annual_hours
 
 
 def labor_supply(working_age_millions, workforce_share, boost):

@@ -109,16 +109,12 @@ class Costs:
             + self.capital.take(home)
 
     def hours(self, alpha, phi, home, loc, output) -> np.ndarray:
-        """Λ_i = (1 − α_i·e_c)·h_u·Q_i / (A_hc·φ_i): hours worked by each firm (`task_hours` / `efficiency`)."""
-        return self.task_hours(alpha, loc, output) / self.efficiency(phi, home, loc)
+        """Λ_i = (1 − α_i·e_c)·h_u·Q_i / (A_hc·φ_i): hours worked by each firm (`task_hours` / A_hc·φ_i)."""
+        return self.task_hours(alpha, loc, output) / (self.technology.take(pair_index(home, loc, self.n)) * phi)
 
     def task_hours(self, alpha, loc, output) -> np.ndarray:
         """(1 − α_i·e_c)·h_u·Q_i: the hours of the tasks a firm's workers do, at A_hc·φ_i = 1."""
         return (1.0 - alpha * self.effectiveness.take(np.asarray(loc, dtype=np.intp))) * (self.hours_per_unit * output)
-
-    def efficiency(self, phi, home, loc) -> np.ndarray:
-        """A_hc·φ_i: how much a firm's workers produce per hour (its tasks' hours divide by it)."""
-        return self.technology.take(pair_index(home, loc, self.n)) * phi
 
 
 def technology_table(productivity, zeta):

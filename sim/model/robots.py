@@ -61,10 +61,11 @@ class Kinks:
     """The firms by country, and within it by their kink α_max/spread_i ascending (`start_automation`): fixed
     while the start is solved (locations and spreads do not change), so sorted once (`kinks`)."""
 
-    order: np.ndarray    # firm indices: country by country, kinks ascending (spread descending)
-    bounds: np.ndarray   # country c's firms are order[bounds[c]:bounds[c + 1]]
-    widest: np.ndarray   # max spread_i in c (0 where c has no firm)
-    spread: np.ndarray   # spread_i in that order
+    spread: np.ndarray         # spread_i, firm by firm
+    order: np.ndarray          # firm indices: country by country, kinks ascending (spread descending)
+    bounds: np.ndarray         # country c's firms are order[bounds[c]:bounds[c + 1]]
+    widest: np.ndarray         # max spread_i in c (0 where c has no firm)
+    sorted_spread: np.ndarray  # spread_i in kink order
 
 
 def kinks(loc, spread, n) -> Kinks:
@@ -73,10 +74,10 @@ def kinks(loc, spread, n) -> Kinks:
     bounds = np.searchsorted(loc[order], np.arange(n + 1))
     first = np.minimum(bounds[:-1], max(len(order) - 1, 0))
     widest = np.where(bounds[1:] > bounds[:-1], spread[order[first]] if len(order) else 0.0, 0.0)
-    return Kinks(order, bounds, widest, spread[order])
+    return Kinks(spread, order, bounds, widest, spread[order])
 
 
-def start_automation(firms, costs, state, par, spread, kinked: Kinks) -> None:
+def start_automation(firms, costs, state, par, kinked: Kinks) -> None:
     """Set α_i = min(α_max, ᾱ⁰_c·spread_i) with ᾱ⁰_c such that the model's robot stock in c equals the
     start year's `robot_stock`. Without the cap the stock is linear in ᾱ⁰_c and ᾱ⁰_c is exact; where the
     cap binds it is piecewise linear in ᾱ⁰_c, with a kink at each firm's b_i = α_max/spread_i::
@@ -84,8 +85,8 @@ def start_automation(firms, costs, state, par, spread, kinked: Kinks) -> None:
         stock_c(ᾱ⁰_c) = ρ_R·(α_max·Σ_{c_i=c, b_i ≤ ᾱ⁰_c} U_i + ᾱ⁰_c·Σ_{c_i=c, b_i > ᾱ⁰_c} spread_i·U_i)
 
     and is solved exactly on the segment where it reaches the target (`_capped_level`; `kinked` from
-    `kinks`). A stock beyond what α_max allows leaves c at α_max."""
-    n, loc = len(state), firms.location
+    `kinks`, which also holds spread_i). A stock beyond what α_max allows leaves c at α_max."""
+    n, loc, spread = len(state), firms.location, kinked.spread
     rho, alpha_max, target = par["robots_per_automated_output"], par["alpha_max"], state.robot_stock
     workers = manual_workers(firms, costs, state)
     linear = rho * country_sums(loc, spread * workers, n)
@@ -106,7 +107,7 @@ def _capped_level(workers, need, alpha_max, kinked: Kinks, which=None) -> np.nda
     order, bounds, n = kinked.order, kinked.bounds, len(kinked.widest)
     level = np.zeros(n)
     for c in (range(n) if which is None else np.flatnonzero(which)):   # countries, not firms
-        idx, s = order[bounds[c]:bounds[c + 1]], kinked.spread[bounds[c]:bounds[c + 1]]
+        idx, s = order[bounds[c]:bounds[c + 1]], kinked.sorted_spread[bounds[c]:bounds[c + 1]]
         if idx.size == 0:
             continue
         b = alpha_max / np.maximum(s, 1e-300)

@@ -103,7 +103,7 @@ def calibrate(firms, state, par, draws, start_draws: Draws0, n0: int) -> tuple[S
     """The start-year calibration (module docstring). Returns it, the start year's costs and unit costs."""
     f, n, demand = firms, len(state), state.demand
     size = f.capacity.copy()  # k̃_i, the drawn size; k_i = K_c·k̃_i
-    spread = (start_draws.automation_spread, robots.kinks(f.location, start_draws.automation_spread, n))
+    spread = robots.kinks(f.location, start_draws.automation_spread, n)   # sorted once: locations stay put
     # rough: the selection rounds move the start anyway (who owns foreign capacity needs output only roughly)
     costs, uc, scale = solve_start(f, state, par, size, spread, None, ROUGH_TOLERANCE)
     assign_foreign_owners(f, state, start_draws)
@@ -134,11 +134,9 @@ def solve_start(firms, state, par, size, spread, scale, tolerance) -> tuple[Cost
     together: K_c reproduces the shares at the current costs; A_c, α and r_h then match employment, robot
     stocks and value added, which moves the costs; repeated until A_c, mean automation and r_h change by
     less than `tolerance` (relative)
-    (a few rounds: each change is a fraction of the last). `spread` is the firms' automation spread with its
-    kinks (`robots.kinks`, sorted once: locations do not change in the set-up). Returns the costs,
-    unit costs and K."""
+    (a few rounds: each change is a fraction of the last). `spread` holds the firms' automation spread and
+    their kinks (`robots.Kinks`). Returns the costs, unit costs and K."""
     f, n, demand = firms, len(state), state.demand
-    spread, kinked = spread         # the automation spread and its kinks (locations do not change)
     pair = pair_index(f.home, f.location, n)
     group_of_pair, split = market.ownership_groups(pair, state.foreign_share, n)
     for _ in range(INNER_ROUNDS):
@@ -152,14 +150,15 @@ def solve_start(firms, state, par, size, spread, scale, tolerance) -> tuple[Cost
         den = market.denominators(g, pair, costs.weight)
         # Q_i = Σ_m π*_im·D_m = g_i·Σ_m W_{pair,m}/Den_m·D_m: a C² table, so π (firms × markets) is built once, below
         f.output = g * ((costs.weight / den) @ demand)[pair]
-        held = market.country_sums(f.location, f.capacity, n)     # Σ k per country: ᾱ_c's denominator, this round
-        before = (state.productivity.copy(), mean_automation(f.automation, f.capacity, f.location, n, held),
+        capacity = market.country_sums(f.location, f.capacity, n)   # ᾱ_c's denominator in both checks
+        before = (state.productivity.copy(), mean_automation(f.automation, f.capacity, f.location, n, capacity),
                   state.capital_cost.copy())
         match_employment(f, state, par)
         matched = Costs.of(state, par, 0)        # at the new A_c; setting automation leaves them as they are
-        robots.start_automation(f, matched, state, par, spread, kinked)
+        robots.start_automation(f, matched, state, par, spread)
         state.capital_cost = value_added_balance(f, matched, n)
-        after = (state.productivity, mean_automation(f.automation, f.capacity, f.location, n, held), state.capital_cost)
+        after = (state.productivity, mean_automation(f.automation, f.capacity, f.location, n, capacity),
+                 state.capital_cost)
         if not any(_moved(a, b, tolerance) for a, b in zip(before, after)):
             break
     f.pi = market.target_shares(g, pair, costs.weight, den=den)
