@@ -45,6 +45,7 @@ FIT_PARAMS: tuple[FitParam, ...] = (
     FitParam("theta", 2.0, 12.0, "trade elasticity: Simonovska & Waugh (2014) ≈ 4; Eaton & Kortum (2002) 8.28, "
              "their estimates range 3.6–12.9"),
     FitParam("adjustment_speed", 0.05, 0.9, "design prior 0.3–0.5, widened both ways"),
+    FitParam("volume_inertia", 0.0, 1.0, "0: US$ shares carry over a year, 1: volumes do"),
     FitParam("trade_cost_near", 1.0, 2.0, "Anderson & van Wincoop (2004); constrained to ≤ trade_cost_far"),
     FitParam("trade_cost_far", 1.0, 2.5, "Anderson & van Wincoop (2004): transport ≈ 1.21, border ≈ 1.44"),
     FitParam("brand_home_bias", 0.0, 3.0, "0: no preference for home brands; 3: a home brand worth a fourfold price"),

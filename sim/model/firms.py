@@ -27,6 +27,7 @@ FIELDS: dict[str, np.dtype] = {
     "loss_years": np.dtype(np.int16),      # consecutive years of losses
     "alive": np.dtype(np.bool_),
     "output": np.dtype(np.float64),        # Q_i, US$/year (last step)
+    "unit_cost": np.dtype(np.float64),     # uc_i of the last allocation, US$ per US$ of value added
 }
 
 
@@ -44,6 +45,7 @@ class FirmView:
     loss_years: int
     alive: bool
     output: float
+    unit_cost: float
     market_shares: dict[str, float]
 
 
@@ -77,7 +79,7 @@ class FirmPopulation:
             "home": home, "location": location, "productivity": productivity,
             "capacity": capacity, "automation": automation,
             "age": np.zeros(n) if age is None else age, "loss_years": np.zeros(n),
-            "alive": np.ones(n, dtype=bool), "output": np.zeros(n),
+            "alive": np.ones(n, dtype=bool), "output": np.zeros(n), "unit_cost": np.ones(n),
         }
         self.next_id += n
         for name, dtype in FIELDS.items():

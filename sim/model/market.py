@@ -325,9 +325,28 @@ def relative_prices(firms, uc, quality, costs, demand, level=None) -> tuple[np.n
                           scratch=firms.scratch()), level
 
 
+def revalue(pi, uc, last_uc, upsilon):
+    """Last year's shares at this year's producer prices, in place::
+
+        π̂_im = π_im(t−1)·(uc_i(t)/uc_i(t−1))^υ / Σ_i' π_i'm(t−1)·(uc_i'(t)/uc_i'(t−1))^υ
+
+    υ = 1: last year's volumes carry over, so a firm whose costs (and price) rose 10% sells 10% more
+    in US$ before any buyer switches; υ = 0: last year's expenditure shares carry over. Only the
+    producer's own cost counts: a tariff or trade cost raises what buyers pay, not what the producer
+    earns. A firm that moved is revalued at its new location's costs.
+    """
+    if upsilon == 0 or len(pi) == 0:
+        return pi
+    pi *= ((uc / last_uc) ** upsilon)[:, None]
+    return normalise_columns(pi)
+
+
 def allocate(firms, uc, costs, demand, par) -> np.ndarray:
-    """Step 3: market shares move towards the target (`adjust`); output Q_i = Σ_m π_im·D_m. Returns the
-    markets' denominators Den_m (`denominators`), which market access is computed from."""
+    """Step 3: last year's shares at this year's prices (`revalue`) move towards the target (`adjust`);
+    output Q_i = Σ_m π_im·D_m. Returns the markets' denominators Den_m (`denominators`), which market
+    access is computed from."""
+    revalue(firms.pi, uc, firms.unit_cost, par["volume_inertia"])
+    firms.unit_cost = uc.copy()
     g = allocation_weights(firms.capacity, uc, par["theta"])
     pair = pair_index(firms.home, firms.location, costs.n)
     den = denominators(g, pair, costs.weight)

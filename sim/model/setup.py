@@ -125,6 +125,7 @@ def calibrate(firms, state, par, draws, start_draws: Draws0, n0: int) -> tuple[S
                                       where=state.working_age * boost > 0)
     state.robot_coverage = robots.coverage(state, employed)
     state.robot_stock = robots.stock(f, costs, state, par)
+    f.unit_cost = uc.copy()
     level.setflags(write=False)               # held by the loss test and entry for the whole run
     return Start(scale[:n], quality, n0, demand.sum(), level), costs, uc
 
