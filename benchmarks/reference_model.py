@@ -320,6 +320,7 @@ class Firm(mesa.Agent):
         self.pi = [0.0] * model.n
         self.alive = True
         self.uc = 0.0
+        self.last_uc = 1.0        # uc_i(t−1), of the last allocation (entrants have no shares to revalue)
 
     # -- 7.1 unit cost
     def set_unit_cost(self):
@@ -342,6 +343,11 @@ class Firm(mesa.Agent):
         w = m.costs.weight[self.home][self.location]
         self.pi = [w[k] / m.denominator[k] * g for k in m.markets]
         self.output = sum(s * m.countries[k].demand for k, s in zip(m.markets, self.pi))
+
+    def revalue_shares(self):
+        """π_im ← π_im·(uc_i(t)/uc_i(t−1))^υ, before the market's sum is rescaled to 1 (`market.revalue`)."""
+        ratio = (self.uc / self.last_uc) ** self.model.par["volume_inertia"]
+        self.pi = [s * ratio for s in self.pi]
 
     def adjust_shares(self):
         """π_im ← (1 − χ)·π_im + χ·π*_im; a market whose suppliers all exited jumps to π* (`market.adjust`)."""
@@ -561,7 +567,15 @@ class ReferenceModel(mesa.Model):
 
     def _allocate(self):
         """Step 3 (ODD 7.2, `market.allocate`): π ← (1 − χ)·π + χ·π*, π*_im = g_i·W_{hc,m}^(−θ)/Den_m;
-        Q_i = Σ_m π_im·D_m."""
+        Q_i = Σ_m π_im·D_m; before it, π_im ← π_im·(uc_i(t)/uc_i(t−1))^υ / Σ_i' π_i'm·(uc_i'(t)/uc_i'(t−1))^υ
+        (`market.revalue`)."""
+        if self.par["volume_inertia"] != 0:
+            self._visit("revalue_shares")
+            totals = [sum(f.pi[k] for f in self.firms) for k in self.markets]
+            self.pi_total = [t if t != 0 else 1.0 for t in totals]
+            self._visit("rescale_shares")
+        for f in self.firms:
+            f.last_uc = f.uc
         self.empty_market = [sum(f.pi[k] for f in self.firms) == 0 for k in self.markets]
         self._share_denominators()
         self._visit("adjust_shares")
@@ -951,6 +965,8 @@ class ReferenceModel(mesa.Model):
         for c, s in zip(C, self._robot_stock(self.costs)):
             c.robot_stock = s
         self.demand_start = sum(c.demand for c in C)
+        for f in self.firms:
+            f.last_uc = f.uc
 
     def _solve_start(self, size: list[float], spread: list[float], scale: list[float] | None,
                      tolerance: float) -> list[float]:

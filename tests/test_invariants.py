@@ -18,6 +18,7 @@ unit = st.floats(0.0, 1.0)
 params = st.fixed_dictionaries({
     "model.theta": st.floats(1.5, 10.0),
     "model.adjustment_speed": st.floats(0.05, 1.0),
+    "model.volume_inertia": unit,
     "model.wage_response": st.floats(0.0, 2.0),
     "model.p0": st.floats(0.0, 0.2),
     "model.q0": st.floats(0.0, 2.0),
@@ -85,3 +86,22 @@ def test_binding_fund_is_never_overspent(fund, rate, seed):
     df = FactoryShiftModel(scenario, seed=seed).run().recorder.countries()
     chn = df[df.country == "CHN"]
     assert (chn.subsidy_spent_usd <= fund).all()
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32), firms=st.integers(2, 40), upsilon=unit)
+def test_revaluation_keeps_shares_and_moves_them_with_relative_prices(seed, firms, upsilon):
+    """`market.revalue` (ODD 7.2): shares stay ≥ 0 and sum to 1 in every market, and two firms' shares move
+    relative to each other by their cost ratios to the power υ (υ = 0: unchanged)."""
+    from sim.model import market
+
+    rng = np.random.default_rng(seed)
+    pi = rng.random((firms, 3))
+    pi[0, 2] = 0.0                                    # a firm without sales in one market
+    pi /= pi.sum(axis=0)
+    last, uc = rng.uniform(0.5, 2.0, firms), rng.uniform(0.5, 2.0, firms)
+    out = market.revalue(pi.copy(), uc, last, upsilon)
+    assert (out >= 0).all() and np.allclose(out.sum(axis=0), 1.0)
+    assert out[0, 2] == 0.0
+    ratio = (uc / last) ** upsilon
+    assert np.allclose(out[1] / out[2], pi[1] / pi[2] * ratio[1] / ratio[2])

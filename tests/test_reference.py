@@ -101,6 +101,7 @@ OVERRIDES = {
     "model.relocation_review_rate": 0.8,
     "model.relocation_cost": 0.05,
     "model.relocation_labor_cap": 0.2,
+    "model.volume_inertia": 0.7,               # last year's shares revalued at this year's costs (neither 0 nor 1)
     "model.ai_capex_per_output": 0.4,          # the baseline's AI costs also in 2005: adoption pays in both worlds
     "model.ai_unit_cost": 0.05,
     "countries.CHN.ai_subsidy_rate": 0.3,
