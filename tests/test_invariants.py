@@ -89,7 +89,7 @@ def test_binding_fund_is_never_overspent(fund, rate, seed):
 
 
 @settings(max_examples=50, deadline=None)
-@given(seed=st.integers(0, 2**32), firms=st.integers(2, 40), upsilon=unit)
+@given(seed=st.integers(0, 2**32), firms=st.integers(3, 40), upsilon=unit)
 def test_revaluation_keeps_shares_and_moves_them_with_relative_prices(seed, firms, upsilon):
     """`market.revalue` (ODD 7.2): shares stay ≥ 0 and sum to 1 in every market, and two firms' shares move
     relative to each other by their cost ratios to the power υ (υ = 0: unchanged)."""
