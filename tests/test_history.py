@@ -4,6 +4,7 @@ import csv
 import re
 import shutil
 import tomllib
+from functools import partial
 
 import numpy as np
 import pytest
@@ -175,9 +176,29 @@ def test_baseline_carries_the_shipped_calibration():
     assert {k: hindcast_scenario.model[k] for k in fitted} == fitted
 
 
+def _squared_distance(target, x) -> float:
+    return float(np.sum((np.asarray(x) - target) ** 2))
+
+
+def test_refine_steps_downhill_inside_the_bounds_and_the_order():
+    """The coordinate steps after the optimiser lower J, stay inside the bounds and keep near ≤ far, and stop
+    when a round changes nothing."""
+    names = ("theta", "mp_penalty_near", "mp_penalty_far")
+    target = np.array([5.3, 1.9, 1.4])                  # near > far there: the order must stop it
+    fun = partial(_squared_distance, target)
+    x, j, evaluations = fit.refine(fun, [2.0, 1.0, 2.5], names, passes=50)
+    assert j == fun(x) < fun([2.0, 1.0, 2.5])
+    assert abs(x[0] - 5.3) <= 0.25                      # steps of 5% of θ's range (0.5) get within half a step
+    assert x[1] <= x[2] and all(fit.FIT[n].lo <= v <= fit.FIT[n].hi for n, v in zip(names, x))
+    assert evaluations < 50 * 3 * len(fit.REFINE_STEPS)  # stopped before the 50 rounds
+    assert fit.refine(fun, x, names, passes=3)[0].tolist() == x.tolist()   # a minimum stays put
+
+
 def test_fit_is_the_same_serial_and_in_parallel():
-    """Deferred updating evaluates each generation as one batch: the process pool changes the speed only."""
-    settings = dict(params=("theta", "adjustment_speed", "mp_penalty_near", "mp_penalty_far"), maxiter=2)
+    """Deferred updating evaluates each generation as one batch, and `refine` one parameter's steps: the
+    process pool changes the speed only."""
+    settings = dict(params=("theta", "adjustment_speed", "mp_penalty_near", "mp_penalty_far"), maxiter=2,
+                    refine=1)
     serial = fit.fit(fit.Settings.quick(workers=1, **settings), progress=False)
     parallel = fit.fit(fit.Settings.quick(workers=2, **settings), progress=False)
     assert serial.values == parallel.values and serial.generations == parallel.generations

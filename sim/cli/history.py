@@ -45,6 +45,8 @@ def _calibrate_options(p) -> None:
                    f"{fit.Settings.maxiter}; quick {fit.Settings.quick().maxiter})")
     p.add_argument("--popsize", type=int, help="population per parameter (default "
                    f"{fit.Settings.popsize}; quick {fit.Settings.quick().popsize})")
+    p.add_argument("--refine", type=int, metavar="PASSES", help="rounds of coordinate steps after the optimiser "
+                   f"(default {fit.Settings.refine}; quick {fit.Settings.quick().refine}; 0: none)")
     p.add_argument("--seed", type=inputs.seed, default=fit.Settings.seed,
                    help="seed of the optimiser and the replicates")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="local processes (default 2)")
@@ -104,11 +106,13 @@ def run_calibrate(args) -> int:
 
     _check_positive(seeds=args.seeds, firms=args.firms, maxiter=args.maxiter, popsize=args.popsize,
                     workers=args.workers)
+    if args.refine is not None and args.refine < 0:
+        raise UserError(f"--refine: must be 0 or more, got {args.refine}")
     history.check_years(args.start, args.until, "--from", "--until")
     if args.until - args.start < 3:
         raise UserError(f"--until: {args.until} leaves fewer than 3 fitted years after --from {args.start}")
     chosen = {k: v for k, v in (("seeds", args.seeds), ("firms", args.firms), ("maxiter", args.maxiter),
-                                ("popsize", args.popsize)) if v is not None}
+                                ("popsize", args.popsize), ("refine", args.refine)) if v is not None}
     if args.params is not None:
         chosen["params"] = tuple(n.strip() for n in args.params.split(",") if n.strip())
     make = fit.Settings.quick if args.quick else fit.Settings

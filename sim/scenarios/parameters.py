@@ -58,7 +58,7 @@ MODEL_PARAMS: tuple[Param, ...] = (
     Param("adjustment_speed", "float", "1/year", 0.05905,
           "χ: share of the gap to the target market shares closed each year (supply-chain inertia).",
           CALIBRATED + "prior: design assumption 0.3–0.5", lo=0.0, hi=1.0, lo_open=True),
-    Param("volume_inertia", "float", "1", 0.0,
+    Param("volume_inertia", "float", "1", 1.0,
           "υ: how far last year's volumes, rather than last year's US$ shares, carry over into this year's "
           "market shares before they adjust (0: US$ shares carry over; 1: volumes carry over at this year's "
           "producer prices, so a currency's rise raises its producers' US$ sales at first).",
