@@ -5,8 +5,9 @@ pattern objective J(x) = Σ_k w_k·(E_k(x)/s_k)² of `patterns.objective`, with 
 the mean statistics of `seeds` replicate runs from the historical start. The seeds are the same
 for every x (common random numbers), so J is a deterministic function of x and differences
 between candidates are not noise. The optimiser is SciPy's differential evolution (a seeded
-population search: global, no gradients, bit-reproducible for a given seed), without its gradient
-polish, followed by greedy coordinate steps (`refine`). `profile` then evaluates J along each fitted parameter with the others at their fitted values.
+population search: global, no gradients, bit-reproducible for a given seed), without its
+gradient polish, followed by greedy coordinate steps (`refine`). `profile` then evaluates J
+along each fitted parameter with the others at their fitted values.
 
 Nothing after `until` is read: the starting scenario is built from data up to `until`
 (`sim.history.start.starting_scenario(start, until)`) and every observation is cut at `until`.
