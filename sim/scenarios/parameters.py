@@ -62,8 +62,8 @@ MODEL_PARAMS: tuple[Param, ...] = (
           "υ: how far last year's volumes, rather than last year's US$ shares, carry over into this year's "
           "market shares before they adjust (0: US$ shares carry over; 1: volumes carry over at this year's "
           "producer prices, so a currency's rise raises its producers' US$ sales at first).",
-          "assumption; short-run trade elasticities well below long-run ones: Boehm, Levchenko & Pandalai-Nayar "
-          "(2023); the J-curve: Magee (1973), Backus, Kehoe & Kydland (1994)", lo=0.0, hi=1.0),
+          CALIBRATED + "prior: 1, short-run trade elasticities far below long-run ones (Boehm, Levchenko & "
+          "Pandalai-Nayar 2023), the J-curve (Magee 1973; Backus, Kehoe & Kydland 1994)", lo=0.0, hi=1.0),
     Param("trade_cost_near", "float", "1 (iceberg factor)", 1.063,
           "d between two countries of the same region: the physical cost of shipping from where goods are made.",
           CALIBRATED + "prior: Anderson & van Wincoop (2004) ≈ 1.2 for transport and border costs among neighbours",
