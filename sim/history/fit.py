@@ -170,7 +170,7 @@ def objective(x, scenario, names, obs, seeds, firms, terms) -> float:
 
 
 #: The coordinate steps of `refine`, as fractions of each parameter's bound range.
-REFINE_STEPS = (-0.2, -0.1, -0.05, 0.05, 0.1, 0.2)
+REFINE_STEPS = (-0.2, -0.1, -0.05, -0.025, 0.025, 0.05, 0.1, 0.2)
 
 
 def _objective_of(args, x) -> float:
