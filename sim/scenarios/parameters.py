@@ -52,13 +52,13 @@ RUN_PARAMS: tuple[Param, ...] = (
 
 MODEL_PARAMS: tuple[Param, ...] = (
     # --- market allocation ------------------------------------------------------
-    Param("theta", "float", "1", 2.984, "Trade elasticity θ of the Eaton–Kortum / CES allocation.",
+    Param("theta", "float", "1", 2.734, "Trade elasticity θ of the Eaton–Kortum / CES allocation.",
           CALIBRATED + "prior: Simonovska & Waugh (2014) ≈ 4, Eaton & Kortum (2002) 8.28",
           lo=1.0, hi=20.0, lo_open=True),
     Param("adjustment_speed", "float", "1/year", 0.05905,
           "χ: share of the gap to the target market shares closed each year (supply-chain inertia).",
           CALIBRATED + "prior: design assumption 0.3–0.5", lo=0.0, hi=1.0, lo_open=True),
-    Param("volume_inertia", "float", "1", 1.0,
+    Param("volume_inertia", "float", "1", 0.95,
           "υ: how far last year's volumes, rather than last year's US$ shares, carry over into this year's "
           "market shares before they adjust (0: US$ shares carry over; 1: volumes carry over at this year's "
           "producer prices, so a currency's rise raises its producers' US$ sales at first).",
@@ -72,11 +72,11 @@ MODEL_PARAMS: tuple[Param, ...] = (
           "d between countries of different regions.",
           CALIBRATED + "prior: Anderson & van Wincoop (2004): transport ≈ 1.21, border ≈ 1.44 in tariff equivalents",
           lo=1.0, hi=5.0),
-    Param("brand_home_bias", "float", "1", 0.9001,
+    Param("brand_home_bias", "float", "1", 0.9751,
           "β_B: a market's preference for firms headquartered in it, B = 1 + β_B at home (travels with the firm "
           "when it moves its production).", CALIBRATED + "prior: home bias in consumption, assumption",
           lo=0.0, hi=10.0),
-    Param("mp_penalty_near", "float", "1 (cost factor)", 1.31,
+    Param("mp_penalty_near", "float", "1 (cost factor)", 1.26,
           "γ for producing in another country of the headquarters' region (multinational-production penalty).",
           CALIBRATED + "prior: Ramondo & Rodríguez-Clare (2013), Arkolakis et al. (2018)", lo=1.0, hi=3.0),
     Param("mp_penalty_far", "float", "1 (cost factor)", 2.006,
@@ -96,7 +96,7 @@ MODEL_PARAMS: tuple[Param, ...] = (
     Param("e_max", "float", "1", 0.9,
           "Share of an automated task's labor cost saved at full AI readiness (e_c = e_max·R_c).",
           "assumption", lo=0.0, hi=1.0),
-    Param("alpha_max", "float", "share of tasks", 0.5939, "α_max: the highest automatable share of tasks (saturation).",
+    Param("alpha_max", "float", "share of tasks", 0.7864, "α_max: the highest automatable share of tasks (saturation).",
           CALIBRATED + "prior: assumption", lo=0.0, hi=1.0, lo_open=True),
     Param("ai_unit_cost", "float", "US$ per US$ of output per unit α", 0.3419,
           "κ(t0): running cost of AI/robot capital per unit of output at full automation, in the start year.",
@@ -127,7 +127,7 @@ MODEL_PARAMS: tuple[Param, ...] = (
     Param("wage_response", "float", "1/year", 0.0449,
           "η: wage growth added per unit of excess tightness of the manufacturing labor market.",
           CALIBRATED + "prior: assumption", lo=0.0, hi=5.0),
-    Param("demographic_wage_effect", "float", "1", 2.318,
+    Param("demographic_wage_effect", "float", "1", 2.393,
           "η_WA: wage growth added per 1% fall of the working-age population (economy-wide labor scarcity).",
           CALIBRATED + "prior: inverse labor-demand elasticity of about 1 (Lichter, Peichl & Siegloch 2015 "
           "meta-analysis: own-wage elasticity ≈ −0.5 to −1); Acemoglu & Restrepo (2022) on demographics and automation",
@@ -164,16 +164,16 @@ MODEL_PARAMS: tuple[Param, ...] = (
           "λ_R: the skill barrier, hazard × R_c^λ_R (0: readiness does not gate adoption).", "assumption",
           lo=0.0, hi=10.0),
     # --- location choice: relocation and entry ---------------------------------
-    Param("relocation_review_rate", "float", "1/year", 0.1816,
+    Param("relocation_review_rate", "float", "1/year", 0.1891,
           "ρ: share of firms that review their location each year.", CALIBRATED + "prior: design assumption 5–10%",
           lo=0.0, hi=1.0),
-    Param("relocation_cost", "float", "years of output", 0.5749,
+    Param("relocation_cost", "float", "years of output", 1.165,
           "M: one-off cost of moving production, or of setting up an entrant's plant outside its headquarters "
           "country, as a share of one year's output.", CALIBRATED + "prior: assumption 0.3", lo=0.0, hi=100.0),
     Param("relocation_horizon", "float", "years", 8.0,
           "H_r: years of the yearly profit gain of a location that a firm weighs against M.", "assumption",
           lo=0.0, hi=100.0, lo_open=True),
-    Param("relocation_sharpness", "float", "1", 14.58, "β_r: logit sharpness of the location choice.",
+    Param("relocation_sharpness", "float", "1", 17.02, "β_r: logit sharpness of the location choice.",
           CALIBRATED + "prior: assumption", lo=0.0, hi=1000.0),
     Param("relocation_labor_cap", "float", "share of labor supply per year", 0.02,
           "cap_L: largest inflow of jobs from relocating firms and from entrants headquartered abroad that a "
