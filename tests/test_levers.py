@@ -68,9 +68,9 @@ LOW_HIGH = {"mission": (0.0, 1.0), "coordination": (0.1, 0.9), "acceptance": (0.
 
 
 #: The channels are tested in China, where firms adopt although the average step does not pay in 2024
-#: (output-weighted payback margin −1.10, −0.33 in 2035): the spread of payback thresholds lets some through, so
-#: every channel moves adoption there. In the US (margin −0.98) they add < 0.001 of automation by 2034, in Korea,
-#: at its ceiling α_max, nothing (docs/scenarios.md).
+#: (output-weighted payback margin −1.11, −0.32 in 2035): the spread of payback thresholds lets some through, so
+#: every channel moves adoption there (each channel's effect in China and Korea: docs/scenarios.md, "Each AI channel
+#: on its own").
 WHERE = "CHN"
 
 
@@ -89,22 +89,28 @@ def automation(scenario, seeds=(1, 2)) -> float:
 
 @pytest.mark.parametrize("a,b", list(itertools.combinations(CHANNELS, 2)))
 def test_swapping_two_channels_changes_the_results(baseline, a, b):
-    """Give channel a the high level and b the low one, then the other way round: different runs. In China,
-    where a step pays about twice its net cost (margin +1.09 in 2024), so that the payback thresholds are not
-    all passed or all failed: in the US the swap of mission and acceptance happens to leave every adoption as
-    it was (measured), because US firms' steps either lose money or pay many times over."""
+    """Give channel a the high level and b the low one, then the other way round: different runs. In China
+    (`WHERE`), where the spread of payback thresholds lets some firms' steps through although the average step
+    does not pay, so that the thresholds are not all passed or all failed."""
     one = with_levers(baseline, "CHN", **{a: LOW_HIGH[a][1], b: LOW_HIGH[b][0]})
     two = with_levers(baseline, "CHN", **{a: LOW_HIGH[a][0], b: LOW_HIGH[b][1]})
     assert countries_csv(one) != countries_csv(two)
 
 
+#: About half of each channel's measured effect on China's automation in 2034 (low → high, 2 seeds × 800 firms,
+#: at the refit with volume inertia): mission +0.0031, coordination +0.0007, acceptance +0.0023, subsidy rate
+#: +0.0131, literacy +0.0233 (at cal15: +0.0057, +0.0014, +0.0043, +0.018, +0.021).
+MIN_EFFECT = {"mission": 0.0015, "coordination": 0.0003, "acceptance": 0.001, "ai_subsidy_rate": 0.006,
+              "literacy_program": 0.01}
+
+
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_each_channel_raised_alone_raises_automation(baseline, channel):
-    """Measured (China's automation in 2034, low → high, 2 seeds × 800 firms): mission +0.0057, coordination
-    +0.0014, acceptance +0.0043, subsidy rate +0.018, literacy +0.021."""
+    """Each channel raised alone raises China's automation, by at least about half its measured effect
+    (`MIN_EFFECT`)."""
     lo, hi = LOW_HIGH[channel]
     low, high = automation(with_levers(baseline, **{channel: lo})), automation(with_levers(baseline, **{channel: hi}))
-    assert high > low + 0.001, (channel, low, high)
+    assert high > low + MIN_EFFECT[channel], (channel, low, high)
 
 
 def test_a_subsidy_rate_without_money_changes_nothing(baseline):

@@ -2,20 +2,20 @@
 
 These check that each scenario's levers push the way its story says where the model says they do, and
 record plainly where it does not (the model must be able to answer no). Every comparison uses `compare`,
-so both scenarios see the same replicate seeds. Measured with the refitted v2 calibration
-(scenarios/calibrated_2015.toml, copied into the baseline) at the settings below (1,500 firms, 8
-replicates), paired differences mean (min..max over replicates):
+so both scenarios see the same replicate seeds. Measured at the refit with volume inertia (cal18,
+scenarios/calibrated_2015.toml, copied into the baseline) at the settings below (1,500 firms, 8 replicates),
+paired differences mean (min..max over replicates):
 
-* Western AI (west_reshoring_with_ai − west_reshoring): US automation in 2040 +0.059 (+0.043..+0.091), but
-  the US share in 2040 +0.04 pp (−0.37..+0.22): **no share gain** (docs/scenarios.md);
-* East Asia's push: China's automation in 2040 +0.032 (+0.022..+0.040), its share −0.01 pp (−0.22..+0.23):
-  **no share gain** by 2040;
-* the frozen CHN−USA automation gap (no_ai_race) moves from −0.011 (2024) to −0.006 (2050) by composition,
-  while the baseline's grows to +0.036;
-* Korea's cliff raises Korea's wage in 2040 by US$4.82/h (+12%; +3.76..+5.51) and costs 0.28 pp of share by
-  2050 (−0.91..+0.35);
-* India (global_south_aligned − global_south_relocation): automation in 2050 +0.110 (+0.085..+0.129), but
-  India's share in 2050 −0.12 pp (−1.09..+1.11): **no share gain** from alignment.
+* Western AI (west_reshoring_with_ai − west_reshoring): US automation in 2040 +0.018 (+0.010..+0.023), but
+  the US share in 2040 +0.03 pp (−0.02..+0.16): **no share gain to speak of** (docs/scenarios.md);
+* East Asia's push: China's automation in 2040 +0.022 (+0.018..+0.027), its share +0.20 pp (−0.11..+0.84);
+* the frozen CHN−USA automation gap (no_ai_race) moves from −0.121 (2024) to −0.105 (2050) by composition,
+  while the baseline's closes to −0.006; composition alone moves Korea's automation by +0.137 (Korean firms
+  enter, exit and move their plants to ASEAN), the other countries' by at most 0.025;
+* Korea's cliff raises Korea's wage in 2040 by US$15.3/h (+27%; +13.6..+17.1) and costs 0.89 pp of share by
+  2050 (−1.35..−0.67);
+* India (global_south_aligned − global_south_relocation): automation in 2050 +0.048 (+0.016..+0.133), but
+  India's share in 2050 +0.09 pp (−0.02..+0.54): **little share gain** from alignment.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def paired(a: str, b: str, code: str, year: int, column: str = "production_share
 def test_western_ai_raises_us_automation():
     base, with_ai, diff = paired("west_reshoring", "west_reshoring_with_ai", "USA", 2040, "automation")
     print(f"USA automation 2040: west_reshoring {base:.4f}, with AI {with_ai:.4f}, diff {list(diff.round(4))}")
-    assert with_ai - base > 0.01         # measured +0.019 (0.273 → 0.293) at the refit with the held price level
+    assert with_ai - base > 0.01         # measured +0.018 (0.277 → 0.295) at cal18
     assert (diff > 0).all()
 
 
@@ -54,16 +54,16 @@ def test_no_ai_race_keeps_the_automation_gap():
           f"baseline 2050 {gap('baseline', 2050):.4f}")
     assert frozen_2050 == pytest.approx(frozen_2024, abs=0.02)
     assert gap("baseline", 2050) - gap("baseline", 2024) > 0.015  # the test can tell a race from none
-    for code in ("CHN", "USA", "KOR", "DEU", "IND"):
-        # composition alone moves a country's capacity-weighted automation a little (KOR most)
-        assert abs(auto[("no_ai_race", 2050, code)] - auto[("no_ai_race", 2024, code)]) < 0.08, code
+    for code, bound in (("CHN", 0.08), ("USA", 0.08), ("KOR", 0.2), ("DEU", 0.08), ("IND", 0.08)):
+        # composition alone moves a country's capacity-weighted automation (measured: KOR +0.137, others ≤ 0.025)
+        assert abs(auto[("no_ai_race", 2050, code)] - auto[("no_ai_race", 2024, code)]) < bound, code
 
 
 def test_alignment_raises_india_automation():
     # India's share does not gain (module docstring): the claim holds for automation only
     a0, a1, diff = paired("global_south_relocation", "global_south_aligned", "IND", 2050, "automation")
     print(f"IND automation 2050: relocation {a0:.4f}, aligned {a1:.4f}, diff per replicate {list(diff.round(4))}")
-    assert a1 > a0 + 0.05 and (diff > 0).all()
+    assert a1 > a0 + 0.024 and (diff > 0).all()    # measured +0.048 (module docstring)
 
 
 def test_korean_cliff_raises_wages_and_costs_share():
@@ -106,9 +106,9 @@ def moves_into(recorders, codes):
 
 
 def test_west_reshoring_moves_firms_into_the_us_and_eu(claims):
-    """Measured (seeds 1-3, 2,000 firms, 2025-2040): 62, 30, 29 moves into USA+DEU+XEU in the baseline, 62, 32, 30
-    under west_reshoring (+1 a run). All of them are reshoring proper (firms coming home), and nearly all happen
-    in the baseline too: **west_reshoring's own levers add about one move a run** (docs/scenarios.md)."""
+    """Measured (seeds 1-3, 2,000 firms, 2025-2040): 43, 21, 35 moves into USA+DEU+XEU in the baseline, 46, 21, 36
+    under west_reshoring (+1.3 a run). Nearly all of them happen in the baseline too: **west_reshoring's own
+    levers add about one move a run** (docs/scenarios.md)."""
     base, west = moves_into(claims["baseline"], WEST), moves_into(claims["west_reshoring"], WEST)
     assert west.min() > 10
     assert west.mean() > base.mean()
@@ -116,8 +116,8 @@ def test_west_reshoring_moves_firms_into_the_us_and_eu(claims):
 
 
 def test_the_global_south_scenarios_differ_through_relocation_and_entry(claims):
-    """Measured (seeds 1-3): moves into IND+VNM+XAS 92, 87, 111 (baseline), 103, 86, 119 (relocation at the
-    actual pace: +6 a run), 115, 87, 126 (aligned: +7 a run on global_south_relocation)."""
+    """Measured (seeds 1-3): moves into IND+VNM+XAS 40, 37, 97 (baseline), 41, 36, 82 (relocation at the
+    actual pace: −5 a run), 44, 41, 96 (aligned: +7.3 a run on global_south_relocation)."""
     flows = {n: [r.flows() for r in claims[n]] for n in ("baseline", "global_south_relocation",
                                                           "global_south_aligned")}
     entrants = {n: [r.entrants() for r in claims[n]] for n in flows}
