@@ -152,7 +152,7 @@ def test_overlay_records_the_fit_and_loads_as_a_scenario(tmp_path):
 
 def test_baseline_carries_the_shipped_calibration():
     """The forward scenarios use the fitted values (4 significant digits; AI costs declined from 2005 to 2024 at
-    the fitted rate), and say so."""
+    the held rate, `fit.HELD`), and say so."""
     from sim.scenarios import parameters as P
     from sim.scenarios.scenario import load_scenario
 
@@ -188,7 +188,7 @@ def test_refine_steps_downhill_inside_the_bounds_and_the_order():
     fun = partial(_squared_distance, target)
     x, j, evaluations = fit.refine(fun, [2.0, 1.0, 2.5], names, passes=50)
     assert j == fun(x) < fun([2.0, 1.0, 2.5])
-    assert abs(x[0] - 5.3) <= 0.25                      # steps of 5% of θ's range (0.5) get within half a step
+    assert abs(x[0] - 5.3) <= 0.25                      # the smallest steps, 2.5% of θ's range, are 0.25
     assert x[1] <= x[2] and all(fit.FIT[n].lo <= v <= fit.FIT[n].hi for n, v in zip(names, x))
     assert evaluations < 50 * 3 * len(fit.REFINE_STEPS)  # stopped before the 50 rounds
     assert fit.refine(fun, x, names, passes=3)[0].tolist() == x.tolist()   # a minimum stays put

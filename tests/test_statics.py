@@ -122,15 +122,16 @@ def test_currency_appreciation_lowers_dollar_cost_competitiveness(baseline):
 def test_an_appreciation_first_raises_the_dollar_share_when_volumes_carry_over(baseline, upsilon, effect):
     """Last year's shares are revalued at this year's producer prices (υ `volume_inertia`, ODD 7.2). The yen
     20% stronger from 2025: with υ = 1 last year's volumes carry over and Japan's US$ share rises in 2025 (the
-    valuation effect of the MVA data; measured, seeds 1-3, 1,000 firms: 4.72% → 5.01%, +0.29 pp); with υ = 0
-    last year's US$ shares carry over and only the adjustment to costs acts, so it falls (−0.06 pp)."""
+    valuation effect of the MVA data; measured, seeds 1-3, 1,000 firms: 4.72% → 5.02%, +0.30 pp); with υ = 0
+    last year's US$ shares carry over and only the adjustment to costs acts, so it falls (4.71% → 4.66%,
+    −0.05 pp)."""
     yen = baseline.countries["JPN"]["exchange_rate"]
     low = small(baseline, end_year=2025, firms=1000, **{"model.volume_inertia": upsilon})
     high = small(baseline, end_year=2025, firms=1000, **{"model.volume_inertia": upsilon,
                                                          "countries.JPN.exchange_rate": yen * 1.2})
     s_low, s_high = paired(low, high, lambda m: at(m, 2025, "JPN", "production_share"))
     change = s_high.mean() - s_low.mean()
-    assert (change > 0.0014) if effect == "raises" else (change < -0.0002), change
+    assert (change > 0.0015) if effect == "raises" else (change < -0.0002), change
 
 
 def shrinking_us_workforce(baseline):
