@@ -571,14 +571,19 @@ class ReferenceModel(mesa.Model):
         (`market.revalue`)."""
         if self.par["volume_inertia"] != 0:
             self._visit("revalue_shares")
-            totals = [sum(f.pi[k] for f in self.firms) for k in self.markets]
-            self.pi_total = [t if t != 0 else 1.0 for t in totals]
-            self._visit("rescale_shares")
+            self._normalise_shares()
         for f in self.firms:
             f.last_uc = f.uc
         self.empty_market = [sum(f.pi[k] for f in self.firms) == 0 for k in self.markets]
         self._share_denominators()
         self._visit("adjust_shares")
+
+    def _normalise_shares(self):
+        """Every market's shares rescaled to sum to 1 (a market without shares stays at 0;
+        `market.normalise_columns`)."""
+        totals = [sum(f.pi[k] for f in self.firms) for k in self.markets]
+        self.pi_total = [t if t != 0 else 1.0 for t in totals]
+        self._visit("rescale_shares")
 
     def _market_access(self) -> list[list[float]]:
         """MA_hj = Σ_m D_m·W_{hj,m}^(−θ)/Den_m at this year's competition (`location.market_access`)."""
@@ -769,9 +774,7 @@ class ReferenceModel(mesa.Model):
             else:
                 survivors.append(f)
         self.firms = survivors
-        totals = [sum(f.pi[k] for f in self.firms) for k in self.markets]
-        self.pi_total = [t if t != 0 else 1.0 for t in totals]
-        self._visit("rescale_shares")
+        self._normalise_shares()
         target = int(round(self.n0 * (sum(c.demand for c in C) / self.demand_start) ** p["firm_count_elasticity"]))
         n_new = max(0, target - len(self.firms))
         by_hq = self._by_home(lambda f: f.output)

@@ -204,7 +204,7 @@ def refine(fun, x, names, passes: int, map_=map, report=None) -> tuple[np.ndarra
             for step in REFINE_STEPS:
                 trial = x.copy()
                 trial[k] = min(max(x[k] + step * (hi - lo), lo), hi)
-                if trial[k] != x[k] and _ordered(list(trial), names):
+                if trial[k] != x[k] and _ordered(trial, names):
                     trials.append(trial)
             values = list(map_(fun, trials))
             evaluations += len(trials)
@@ -269,11 +269,10 @@ def fit(settings: Settings, scenario=None, obs: patterns.Observations | None = N
             x, evaluations = result.x, int(result.nfev)
             if s.refine:
                 def step(name, value, j):
-                    if progress:
-                        print(f"refine: {name} = {value:.4g}, J = {j:.4f}  {time.perf_counter() - t0:.0f} s",
-                              file=sys.stderr, flush=True)
+                    print(f"refine: {name} = {value:.4g}, J = {j:.4f}  {time.perf_counter() - t0:.0f} s",
+                          file=sys.stderr, flush=True)
                 x, _, more = refine(partial(_objective_of, args), x, s.params, s.refine, pool.map if pool else map,
-                                    step)
+                                    step if progress else None)
                 evaluations += more
         finally:
             if pool:
